@@ -1,0 +1,1 @@
+"""Skill files: parsing, the JSON-Schema-driven validator, and the catalog Claude Code would see."""
