@@ -1,0 +1,66 @@
+"""The one sentence embedder of agentflowd (skill matching and the memory store share it).
+
+Importing this package is cheap: numpy, onnxruntime and tokenizers load on the first
+`get_embedder()` call, so CLI modules can import it at module level without paying for the model.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from agentflowd.errors import AgentflowError, ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MODEL_ID = "all-MiniLM-L6-v2"
+DIM = 384
+THREADS_ENV = "AGENTFLOWD_EMBED_THREADS"
+
+
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, rows L2-normalised; batches internally."""
+        ...
+
+
+class EmbedderUnavailable(AgentflowError):
+    """The model or tokenizer files are missing or unreadable (a broken install)."""
+
+
+_lock = threading.Lock()
+_instance: Embedder | None = None
+
+
+def get_embedder() -> Embedder:
+    """The process-wide embedder, loaded once on first use (thread-safe)."""
+    global _instance
+    if _instance is None:
+        with _lock:
+            if _instance is None:
+                from agentflowd.embed.minilm import OnnxMiniLM
+
+                _instance = OnnxMiniLM(threads=_threads_from_env())
+    return _instance
+
+
+def _threads_from_env() -> int:
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return 1
+    try:
+        threads = int(raw)
+    except ValueError:
+        raise ConfigError(f"{THREADS_ENV} must be a positive integer, got {raw!r}") from None
+    if threads < 1:
+        raise ConfigError(f"{THREADS_ENV} must be a positive integer, got {raw!r}")
+    return threads
+
+
+__all__ = ["DIM", "MODEL_ID", "Embedder", "EmbedderUnavailable", "get_embedder"]
