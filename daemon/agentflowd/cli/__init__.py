@@ -41,7 +41,7 @@ class LazyGroup(click.Group):
             if exc.name != entry[0]:
                 raise
             return _not_built(cmd_name)
-        return getattr(module, "command")
+        return module.command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Help must not import every subcommand module just to show one line each.

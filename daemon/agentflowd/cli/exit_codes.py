@@ -38,7 +38,9 @@ def exit_code_for(exc: BaseException) -> int:
 
 def describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return f"disk full: {exc.filename or ''} (nothing was lost: the last write was not committed)"
+        return (
+            f"disk full: {exc.filename or ''} (nothing was lost: the last write was not committed)"
+        )
     if isinstance(exc, OSError) and exc.strerror:
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror}{where}"
