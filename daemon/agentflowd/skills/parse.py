@@ -144,7 +144,7 @@ def _load_yaml(
                     diags.append(_colon_diagnostic(line_no + first_line, lines))
                     _fix_repaired_spans(spans, line_no + first_line, lines)
                 return data, spans, diags
-        return {}, {}, [_yaml_error(exc, first_line, lines)]
+        return {}, {}, [_yaml_error(exc, first_line, lines, first_line + yaml_text.count("\n") + 1)]
     return _from_node(node, first_line, lines)
 
 
@@ -190,7 +190,7 @@ def _from_node(
             ],
         )
     except yaml.YAMLError as exc:
-        return {}, {}, [_yaml_error(exc, first_line, lines)]
+        return {}, {}, [_yaml_error(exc, first_line, lines, len(lines))]
     return data, spans, diags
 
 
@@ -260,8 +260,14 @@ def _span(node: yaml.Node, first_line: int) -> Span:
     )
 
 
-def _yaml_error(exc: yaml.YAMLError, first_line: int, lines: list[str]) -> Diagnostic:
+def _yaml_error(
+    exc: yaml.YAMLError, first_line: int, lines: list[str], yaml_end: int
+) -> Diagnostic:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if mark is not None and context_mark is not None and mark.line + first_line >= yaml_end:
+        # The parser only noticed at the closing `---`; where the construct opened says more.
+        mark = context_mark
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     message = f"invalid YAML in front-matter: {problem}"

@@ -8,6 +8,7 @@ way its reference validator (`skills-ref validate`) does.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import json
@@ -31,6 +32,7 @@ from agentflowd.skills.parse import split_lines
 from agentflowd.skills.schema import SPEC_KEYS, SchemaKind, layer_of, load_schema, top_level_keys
 
 _BROKEN_PARSE = {codes.YAML_SYNTAX, codes.NOT_A_MAPPING, codes.UNCLOSED_FRONTMATTER}
+_STRICT_ERRORS = {codes.UNQUOTED_COLON, codes.DUPLICATE_KEY}
 _YAML11_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n"}
 
 
@@ -40,6 +42,11 @@ def validate_document(doc: Document, *, strict: bool = False) -> list[Diagnostic
         return diags
     check = _Check(doc)
     if doc.kind == "skill" and strict:
+        # The reference validator's YAML reader rejects what Claude Code forgives here.
+        diags = [
+            dataclasses.replace(d, severity=Severity.ERROR) if d.code in _STRICT_ERRORS else d
+            for d in diags
+        ]
         diags.extend(check.strict_skill())
     else:
         diags.extend(check.default(doc.kind))
@@ -313,7 +320,7 @@ class _Check:
                 )
 
     def _unknown_key(self, key: str, span: Span, known: list[str]) -> Diagnostic:
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
         if not close:
             return Diagnostic(
                 codes.UNKNOWN_KEY, Severity.WARNING, f"unknown key `{key}` (ignored)", span
