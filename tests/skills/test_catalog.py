@@ -59,7 +59,12 @@ def test_plugin_skills_are_namespaced(tmp_path: Path, home: Path) -> None:
 
 
 def test_fallbacks_flags_and_agents(tmp_path: Path, home: Path) -> None:
-    write_skill(tmp_path, "quiet", "disable-model-invocation: Yes", body="# T\n\nFirst para\nline two.\n\nSecond.\n")
+    write_skill(
+        tmp_path,
+        "quiet",
+        "disable-model-invocation: Yes",
+        body="# T\n\nFirst para\nline two.\n\nSecond.\n",
+    )
     write_skill(tmp_path, "broken", "name: [oops", body="Still listed.\n")
     agents = tmp_path / ".claude" / "agents"
     agents.mkdir(parents=True)

@@ -33,11 +33,15 @@ def test_validate_tree_json_and_strict(run_cli) -> None:
     report = json.loads(out.stdout)
     assert report["summary"]["files"] == len(list(VALID.glob("*/SKILL.md")))
     assert report["summary"]["error"] == 0
-    strict = run_cli("skills", "validate", "--strict", str(VALID / "orchestration"), "--format", "json")
+    strict = run_cli(
+        "skills", "validate", "--strict", str(VALID / "orchestration"), "--format", "json"
+    )
     assert strict.returncode == 1
     codes = [d["code"] for f in json.loads(strict.stdout)["files"] for d in f["diagnostics"]]
     assert set(codes) == {"AF020"}
-    spec = run_cli("skills", "validate", "--strict", str(VALID / "pdf"), str(VALID / "spec-metadata"))
+    spec = run_cli(
+        "skills", "validate", "--strict", str(VALID / "pdf"), str(VALID / "spec-metadata")
+    )
     assert spec.returncode == 0
 
 
@@ -45,7 +49,10 @@ def test_fix_data_in_json(run_cli) -> None:
     out = run_cli("skills", "validate", str(VALID / "unknown-keys"), "--format", "json")
     diags = json.loads(out.stdout)["files"][0]["diagnostics"]
     fixed = {d["code"]: d["fix"]["edits"][0]["newText"] for d in diags if "fix" in d}
-    assert fixed == {"AF020": "triggers", "AF024": "disable-model-invocation"} or fixed["AF024"] == "disable-model-invocation"
+    assert (
+        fixed == {"AF020": "triggers", "AF024": "disable-model-invocation"}
+        or fixed["AF024"] == "disable-model-invocation"
+    )
 
 
 def test_list_and_show_levels(run_cli, tmp_path: Path) -> None:
@@ -53,11 +60,19 @@ def test_list_and_show_levels(run_cli, tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     names = [s["name"] for s in json.loads(listed.stdout)["skills"]]
     assert {"skill-authoring", "project-memory", "repo-review"} <= set(names)
-    shown = run_cli("skills", "show", "skill-authoring", "--level", "3", "--json", "--project", str(REPO))
+    shown = run_cli(
+        "skills", "show", "skill-authoring", "--level", "3", "--json", "--project", str(REPO)
+    )
     detail = json.loads(shown.stdout)
     assert detail["files"] == {"references": ["references/keys.md"]}
     assert detail["links"] == [
-        {"target": "references/keys.md", "line": 18, "external": False, "exists": True, "escapes": False}
+        {
+            "target": "references/keys.md",
+            "line": 18,
+            "external": False,
+            "exists": True,
+            "escapes": False,
+        }
     ]
     assert "Skill authoring" in detail["body"]
     missing = run_cli("skills", "show", "nope", "--project", str(tmp_path))

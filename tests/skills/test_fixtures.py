@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.conftest import FIXTURES
 
 from agentflowd.skills.model import Severity
 from agentflowd.skills.parse import load_document
 from agentflowd.skills.validate import validate_document
-from tests.conftest import FIXTURES
 
 CASES = sorted(p for p in (FIXTURES / "skills").glob("*/*") if p.is_dir())
 
@@ -45,7 +45,27 @@ def test_fixture_set_covers_every_mode_of_failure() -> None:
         doc = load_document(case / "SKILL.md")
         for strict in (False, True):
             seen.update(d.code for d in validate_document(doc, strict=strict))
-    for code in ("AF001", "AF002", "AF003", "AF004", "AF005", "AF010", "AF011", "AF012", "AF013",
-                 "AF014", "AF015", "AF020", "AF021", "AF022", "AF023", "AF024", "AF030", "AF031",
-                 "AF032", "AF050", "AF051"):
+    for code in (
+        "AF001",
+        "AF002",
+        "AF003",
+        "AF004",
+        "AF005",
+        "AF010",
+        "AF011",
+        "AF012",
+        "AF013",
+        "AF014",
+        "AF015",
+        "AF020",
+        "AF021",
+        "AF022",
+        "AF023",
+        "AF024",
+        "AF030",
+        "AF031",
+        "AF032",
+        "AF050",
+        "AF051",
+    ):
         assert code in seen, code

@@ -68,7 +68,24 @@ def test_kinds_follow_location(tmp_path: Path) -> None:
 
 
 text_with_markers = st.lists(
-    st.one_of(st.text(max_size=40), st.sampled_from(["---", "---\r", "name: x", "a: [", "\ufeff", "\r\n", ": :", "&a *a", "- - -", "\x00", "\ud7ff"])),
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(
+            [
+                "---",
+                "---\r",
+                "name: x",
+                "a: [",
+                "\ufeff",
+                "\r\n",
+                ": :",
+                "&a *a",
+                "- - -",
+                "\x00",
+                "\ud7ff",
+            ]
+        ),
+    ),
     max_size=12,
 ).map("\n".join)
 

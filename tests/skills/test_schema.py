@@ -4,10 +4,10 @@ import re
 
 import jsonschema
 import pytest
+from tests.conftest import REPO
 
 from agentflowd.skills import codes
 from agentflowd.skills.schema import SPEC_KEYS, load_schema
-from tests.conftest import REPO
 
 
 @pytest.mark.parametrize("kind", ["skill", "agent", "command"])
