@@ -1,0 +1,66 @@
+"""Settings shared by the anthropic and openai executors (model, key, URL, turns, prices)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from agentflowd.swarm.errors import SwarmConfigError
+from agentflowd.swarm.executors.base import Options
+from agentflowd.swarm.executors.httpapi import HttpPolicy
+from agentflowd.swarm.executors.tools import Tool, select
+
+DEFAULT_MAX_TURNS = 10
+
+
+class LLMSettings:
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        *,
+        where: str,
+        system_prompt: str,
+        model: str | None,
+        max_turns: int | None,
+        default_key_env: str,
+        default_base_url: str,
+        base_url_env: str,
+    ) -> None:
+        opts = Options(config, where)
+        self.where = where
+        self.model = opts.str("model") or model
+        if not self.model or self.model == "inherit":
+            raise SwarmConfigError(f"{where}: this executor needs a `model`")
+        self.system_prompt = opts.str("system_prompt") or system_prompt
+        self.max_turns = opts.int("max_turns") or max_turns or DEFAULT_MAX_TURNS
+        self.max_tokens = opts.int("max_tokens", 4096) or 4096
+        self.key_env = opts.str("api_key_env", default_key_env) or default_key_env
+        self.base_url = (
+            opts.str("base_url") or os.environ.get(base_url_env) or default_base_url
+        ).rstrip("/")
+        self.stream = opts.bool("stream")
+        self.temperature = opts.number("temperature")
+        self.tools: tuple[Tool, ...] = select(opts.strings("allowed_tools"), where)
+        self.http = HttpPolicy(
+            max_retries=opts.int("max_retries", 3, minimum=0) or 0,
+            base_delay=opts.duration("retry_delay", 0.5) or 0.5,
+            max_delay=opts.duration("max_retry_delay", 30.0) or 30.0,
+            timeout=opts.duration("request_timeout", 600.0) or 600.0,
+        )
+        # Dollars per million tokens; without them cost is unknown and a max_usd budget is refused.
+        self.input_price = opts.number("input_usd_per_mtok")
+        self.output_price = opts.number("output_usd_per_mtok")
+
+    @property
+    def priced(self) -> bool:
+        return self.input_price is not None and self.output_price is not None
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        if not self.priced:
+            return 0.0
+        assert self.input_price is not None and self.output_price is not None
+        return (input_tokens * self.input_price + output_tokens * self.output_price) / 1_000_000
+
+    def key(self) -> str | None:
+        return os.environ.get(self.key_env) or None
