@@ -69,15 +69,27 @@ CREATE INDEX entries_pending ON entries(namespace) WHERE needs_embed = 1;
 -- index has not seen, and a seq the index returns that is gone here is a stale hit.
 CREATE TABLE vectors(
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    entry_id INTEGER NOT NULL UNIQUE REFERENCES entries(id) ON DELETE CASCADE,
+    entry_id INTEGER NOT NULL UNIQUE,
     namespace TEXT NOT NULL,
     embedding BLOB NOT NULL
 );
 CREATE INDEX vectors_namespace ON vectors(namespace, seq);
 
+-- A vector describes one value: it goes when the entry goes or its value changes. (Triggers
+-- rather than a foreign key, so the rule holds whatever a connection's foreign_keys setting.)
+CREATE TRIGGER entries_drop_vector AFTER DELETE ON entries BEGIN
+    DELETE FROM vectors WHERE entry_id = old.id;
+END;
+CREATE TRIGGER entries_value_changed AFTER UPDATE OF value, is_json ON entries
+    WHEN old.value IS NOT new.value OR old.is_json IS NOT new.is_json BEGIN
+    DELETE FROM vectors WHERE entry_id = old.id;
+END;
+
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 ALTER TABLE namespaces ADD COLUMN int8 INTEGER NOT NULL DEFAULT 0;
+-- Searches across namespaces enumerate this table: v1 only listed configured namespaces.
+INSERT OR IGNORE INTO namespaces(name) SELECT DISTINCT namespace FROM entries;
 
 -- One row per namespace that has an Annoy index: which file generation is current and what it holds.
 CREATE TABLE ann_state(
