@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from agentflowd.errors import AgentflowError, ConfigError
@@ -30,15 +31,28 @@ class Embedder(Protocol):
         ...
 
 
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that also exposes per-token contextual vectors (the skill matcher uses them)."""
+
+    def embed_tokens(self, texts: Sequence[str]) -> TokenEmbeddings: ...
+
+
+@dataclass(frozen=True)
+class TokenEmbeddings:
+    vectors: np.ndarray  # (n, dim) float32, L2-normalised sentence vectors
+    tokens: tuple[tuple[str, ...], ...]  # per text: its word pieces, special tokens left out
+    states: tuple[np.ndarray, ...]  # per text: (len(tokens), dim) L2-normalised token vectors
+
+
 class EmbedderUnavailable(AgentflowError):
     """The model or tokenizer files are missing or unreadable (a broken install)."""
 
 
 _lock = threading.Lock()
-_instance: Embedder | None = None
+_instance: TokenEmbedder | None = None
 
 
-def get_embedder() -> Embedder:
+def get_embedder() -> TokenEmbedder:
     """The process-wide embedder, loaded once on first use (thread-safe)."""
     global _instance
     if _instance is None:
@@ -63,4 +77,12 @@ def _threads_from_env() -> int:
     return threads
 
 
-__all__ = ["DIM", "MODEL_ID", "Embedder", "EmbedderUnavailable", "get_embedder"]
+__all__ = [
+    "DIM",
+    "MODEL_ID",
+    "Embedder",
+    "EmbedderUnavailable",
+    "TokenEmbedder",
+    "TokenEmbeddings",
+    "get_embedder",
+]

@@ -15,7 +15,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from agentflowd.embed import DIM, MODEL_ID, EmbedderUnavailable
+from agentflowd.embed import DIM, MODEL_ID, EmbedderUnavailable, TokenEmbeddings
 
 MAX_TOKENS = 256  # the model's max_seq_length
 BATCH_SIZE = 32
@@ -72,27 +72,39 @@ class OnnxMiniLM:
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_tokens(texts, keep_tokens=False).vectors
+
+    def embed_tokens(self, texts: Sequence[str], *, keep_tokens: bool = True) -> TokenEmbeddings:
+        """Sentence vectors plus, per text, its word pieces and their L2-normalised contextual
+        vectors (without [CLS], [SEP] and padding). Same forward pass as `embed`."""
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of strings, not one string")
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        tokens: list[tuple[str, ...]] = [()] * len(texts)
+        states: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         # Sorting by length keeps similar lengths in one batch, so per-batch padding stays small.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            out[idx] = self._embed_batch([texts[i] for i in idx])
-        return out
+            encodings = self._tokenizer.encode_batch([texts[i] for i in idx])
+            hidden, mask = self._forward(encodings)
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            vectors[idx] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            if keep_tokens:
+                for row, (i, enc) in enumerate(zip(idx, encodings, strict=True)):
+                    keep = [k for k, m in enumerate(enc.special_tokens_mask) if not m]
+                    keep = [k for k in keep if enc.attention_mask[k]]
+                    h = hidden[row, keep]
+                    states[i] = h / np.maximum(np.linalg.norm(h, axis=1, keepdims=True), 1e-12)
+                    tokens[i] = tuple(enc.tokens[k] for k in keep)
+        return TokenEmbeddings(vectors, tuple(tokens), tuple(states))
 
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
+    def _forward(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return hidden, mask

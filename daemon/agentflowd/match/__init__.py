@@ -1,0 +1,83 @@
+"""Natural-language skill matching: route a prompt to the right skill, or to none.
+
+Importing this package is cheap; `SkillMatcher` (in `agentflowd.match.matcher`) loads numpy and
+the embedder.
+
+How a prompt is scored against a skill
+--------------------------------------
+Every model-invocable skill (``disable-model-invocation`` skills are left out) is read through
+its name (split on ``-``), description, ``when_to_use`` and ``triggers``. For each (prompt,
+skill) pair six features are computed, all roughly in [0, 1]:
+
+* ``dense_doc``: cosine between the prompt and the whole skill text (all-MiniLM-L6-v2, the shared
+  embedder in `agentflowd.embed`).
+* ``dense_view``: the best cosine between the prompt and one short *view* of the skill: its name,
+  each sentence and each clause of the description and ``when_to_use``, each trigger phrase. A
+  prompt usually paraphrases one part of a description, and a long description dilutes a single
+  embedding.
+* ``dense_token``: late interaction over contextual word pieces: for each content word piece of
+  the prompt, its best cosine with any word piece of the skill text, averaged. It catches word
+  forms and near-synonyms that the pooled vectors wash out (same forward pass, no extra cost
+  for the prompt; the skill side is cached).
+* ``bm25``: Okapi BM25 over the skill fields (stemmed, stopwords dropped), divided by its ceiling
+  for the prompt; document frequencies include a fixed set of generic prompts so that rare-word
+  evidence means the same in a 3-skill and a 100-skill catalog.
+* ``coverage``: IDF-weighted share of the prompt's words that occur in the skill.
+* ``trigger``: 1 when all words of one of the skill's trigger phrases occur in the prompt.
+
+Fusion
+------
+The features are fused linearly into a utility ``u = w . x`` whose weights are fitted by
+maximum likelihood of a conditional logit (softmax over the catalog's skills, the right skill as
+the label) on labelled prompts. The weights are what "fused with BM25 where it helps" means in
+numbers: the dense features carry most of the weight, the lexical ones break ties on rare words
+and trigger phrases. Scores are comparable across catalogs because every feature is bounded and
+catalog-size independent.
+
+Calibration and the decision to stay silent
+-------------------------------------------
+A second logistic model turns the winner's utility into a calibrated probability that routing to
+it is right: ``p = sigmoid(bias + top*u + margin*(u - u_runner_up) + background*b)``, where ``b`` is
+the prompt's mean cosine to its nearest generic prompts (greetings, trivia, small edits; shipped in
+``data/background.txt``): the closer a prompt is to chit-chat, the more evidence a skill needs.
+It is fitted on on-topic prompts whose winner is right (label 1) and off-topic prompts (label 0),
+so ``threshold`` on ``p`` is a probability, and the margin term demands more when two skills are
+close. The prompt is routed when ``p >= threshold``; the threshold was chosen to maximise accuracy
+over several catalogs at once (`agentflowd.match.calibrate`, data in ``tests/match/calibration``
+and the shared development set), and checked on held-out catalogs never used in fitting
+(``tests/match/heldout``). Every candidate's score is the same probability computed for that
+skill, so scores read the same in every catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Candidate:
+    skill: str
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"skill": self.skill, "score": self.score}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    prompt: str
+    skill: str | None  # the chosen skill, or None when nothing should activate
+    score: float  # calibrated confidence of the best candidate
+    candidates: tuple[Candidate, ...]  # best first, at most 3
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prompt": self.prompt,
+            "skill": self.skill,
+            "score": self.score,
+            "candidates": [c.to_json() for c in self.candidates],
+        }
+
+
+__all__ = ["Candidate", "MatchResult"]

@@ -1,0 +1,265 @@
+"""Fit and evaluate the matcher's parameters on labelled case files.
+
+A case file has the format of the shared development set: ``skills`` (name -> description, and
+optionally triggers, when_to_use) and ``cases`` (a list of ``[prompt, skill-name-or-null]``).
+
+    python -m agentflowd.match.calibrate fit OUT.json FILE...   # fit on all files together
+    python -m agentflowd.match.calibrate eval FILE...           # score the shipped parameters
+
+Fitting has two stages, both convex and solved exactly with Newton steps:
+1. feature weights: a conditional logit over each catalog's skills on the on-topic prompts;
+2. acceptance: a logistic model of "the winner is right" against "the prompt is off-topic",
+   on the winner's utility, its margin over the runner-up and the prompt's background similarity.
+Then the threshold on the acceptance probability is the one that maximises the mean accuracy over
+the files (each file counts the same, so one large catalog cannot dominate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from agentflowd.match.params import Accept, Params, load_params
+from agentflowd.skills.model import Skill
+
+L2 = 1e-3
+
+
+@dataclass(frozen=True)
+class CaseSet:
+    name: str
+    skills: tuple[Skill, ...]
+    cases: tuple[tuple[str, str | None], ...]
+
+
+def load_cases(path: Path) -> CaseSet:
+    data = yaml.safe_load(path.read_text("utf-8"))
+    skills = []
+    for name, spec in data["skills"].items():
+        skills.append(
+            Skill(
+                name=name,
+                description=" ".join(str(spec.get("description", "")).split()),
+                path=path.parent / name / "SKILL.md",
+                source="project",
+                kind="skill",
+                when_to_use=" ".join(str(spec.get("when_to_use", "")).split()),
+                triggers=tuple(spec.get("triggers") or ()),
+                disable_model_invocation=bool(spec.get("disable_model_invocation", False)),
+            )
+        )
+    cases = tuple((str(p), None if w is None else str(w)) for p, w in data["cases"])
+    return CaseSet(path.stem, tuple(skills), cases)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    name: str
+    names: tuple[str, ...]
+    x: np.ndarray
+    background: np.ndarray
+    want: tuple[str | None, ...]
+
+
+def prepare(sets: Sequence[CaseSet], params: Params) -> list[Prepared]:
+    from agentflowd.match.matcher import SkillMatcher
+
+    out = []
+    for cs in sets:
+        matcher = SkillMatcher(cs.skills, params=params)
+        feats = matcher.features([p for p, _ in cs.cases])
+        names = tuple(t.name for t in matcher.texts)
+        out.append(
+            Prepared(cs.name, names, feats.x, feats.background, tuple(w for _, w in cs.cases))
+        )
+    return out
+
+
+def _newton(grad_hess, theta: np.ndarray, iters: int = 100) -> np.ndarray:
+    for _ in range(iters):
+        g, h = grad_hess(theta)
+        step = np.linalg.solve(h, g)
+        theta = theta - step
+        if np.abs(step).max() < 1e-9:
+            break
+    return theta
+
+
+def fit_weights(data: Sequence[Prepared]) -> np.ndarray:
+    rows = [
+        (p.x[i], p.names.index(w))
+        for p in data
+        for i, w in enumerate(p.want)
+        if w is not None and len(p.names) > 1
+    ]
+    d = rows[0][0].shape[1]
+
+    def grad_hess(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g = np.zeros(d)
+        h = np.zeros((d, d))
+        for x, y in rows:
+            u = x @ w
+            p = np.exp(u - u.max())
+            p /= p.sum()
+            mean = p @ x
+            g += mean - x[y]
+            h += (x * p[:, None]).T @ x - np.outer(mean, mean)
+        return g / len(rows) + L2 * w, h / len(rows) + L2 * np.eye(d)
+
+    return _newton(grad_hess, np.zeros(d))
+
+
+def _acceptance_rows(
+    data: Sequence[Prepared], weights: np.ndarray, lone_margin: float
+) -> tuple[np.ndarray, np.ndarray]:
+    z, y = [], []
+    for p in data:
+        for i, want in enumerate(p.want):
+            u = p.x[i] @ weights
+            order = np.argsort(-u)
+            margin = u[order[0]] - u[order[1]] if len(u) > 1 else lone_margin
+            row = [1.0, u[order[0]], margin, p.background[i]]
+            if want is None:
+                z.append(row)
+                y.append(0.0)
+            elif p.names[order[0]] == want:
+                z.append(row)
+                y.append(1.0)
+            # A wrong winner is a miss whether accepted or not: it says nothing about acceptance.
+    return np.asarray(z), np.asarray(y)
+
+
+def fit_acceptance(data: Sequence[Prepared], weights: np.ndarray, lone_margin: float) -> Accept:
+    z, y = _acceptance_rows(data, weights, lone_margin)
+
+    def grad_hess(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = 1.0 / (1.0 + np.exp(-(z @ a)))
+        g = z.T @ (p - y) / len(y) + L2 * a
+        h = (z * (p * (1 - p))[:, None]).T @ z / len(y) + L2 * np.eye(len(a))
+        return g, h
+
+    a = _newton(grad_hess, np.zeros(z.shape[1]))
+    return Accept(*(round(float(v), 6) for v in a))
+
+
+def _lone_margin(data: Sequence[Prepared], weights: np.ndarray) -> float:
+    margins = []
+    for p in data:
+        for i, want in enumerate(p.want):
+            u = p.x[i] @ weights
+            order = np.argsort(-u)
+            if want is not None and len(u) > 1 and p.names[order[0]] == want:
+                margins.append(u[order[0]] - u[order[1]])
+    return round(float(np.median(margins)), 6) if margins else 0.0
+
+
+@dataclass(frozen=True)
+class Score:
+    accuracy: float
+    top1: float
+    reject: float
+    n: int
+    misses: tuple[str, ...]
+
+
+def score(data: Prepared, params: Params) -> Score:
+    from agentflowd.match.matcher import decide
+
+    right_on = total_on = right_off = total_off = 0
+    misses = []
+    for i, want in enumerate(data.want):
+        got = decide(params, data.names, "", data.x[i], data.background[i]).skill
+        if want is None:
+            right_off += got is None
+            total_off += 1
+        else:
+            right_on += got == want
+            total_on += 1
+        if got != want:
+            misses.append(f"want={want} got={got}: #{i}")
+    n = total_on + total_off
+    return Score(
+        accuracy=(right_on + right_off) / max(n, 1),
+        top1=right_on / max(total_on, 1),
+        reject=right_off / max(total_off, 1),
+        n=n,
+        misses=tuple(misses),
+    )
+
+
+def fit(sets: Sequence[CaseSet]) -> Params:
+    placeholder = Params("", (), np.zeros(0), Accept(0, 0, 0, 0), 0.5, 0.0, {})
+    data = prepare(sets, placeholder)
+    from agentflowd.embed import get_embedder
+    from agentflowd.match.matcher import FEATURES
+
+    weights = fit_weights(data)
+    lone = _lone_margin(data, weights)
+    accept = fit_acceptance(data, weights, lone)
+    best: tuple[float, float] | None = None
+    for threshold in np.round(np.arange(0.20, 0.81, 0.01), 2):
+        trial = Params("", FEATURES, weights, accept, float(threshold), lone, {})
+        mean_acc = float(np.mean([score(d, trial).accuracy for d in data]))
+        # Ties go to the threshold nearest 0.5: the least tuned choice.
+        key = (mean_acc, -abs(threshold - 0.5))
+        if best is None or key > (best[0], -abs(best[1] - 0.5)):
+            best = (mean_acc, float(threshold))
+    assert best is not None
+    final = Params(get_embedder().model_id, FEATURES, weights, accept, best[1], lone, {})
+    scores = {d.name: score(d, final) for d in data}
+    provenance = {
+        "fitted_on": [cs.name for cs in sets],
+        "fit_scores": {
+            k: {
+                "accuracy": round(s.accuracy, 3),
+                "top1": round(s.top1, 3),
+                "reject": round(s.reject, 3),
+            }
+            for k, s in scores.items()
+        },
+    }
+    return Params(final.model_id, FEATURES, weights, accept, best[1], lone, provenance)
+
+
+def evaluate(sets: Sequence[CaseSet], params: Params) -> dict[str, Score]:
+    return {d.name: score(d, params) for d in prepare(sets, params)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agentflowd.match.calibrate")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_fit = sub.add_parser("fit")
+    p_fit.add_argument("out", type=Path)
+    p_fit.add_argument("files", nargs="+", type=Path)
+    p_eval = sub.add_parser("eval")
+    p_eval.add_argument("files", nargs="+", type=Path)
+    p_eval.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    sets = [load_cases(f) for f in args.files]
+    if args.cmd == "fit":
+        params = fit(sets)
+        args.out.write_text(json.dumps(params.to_json(), indent=2) + "\n", "utf-8")
+        print(json.dumps(params.to_json(), indent=2))
+        return 0
+    results = evaluate(sets, load_params())
+    for cs in sets:
+        s = results[cs.name]
+        print(
+            f"{cs.name:24s} accuracy {s.accuracy:.3f} top1 {s.top1:.3f} reject {s.reject:.3f} n {s.n}"
+        )
+        if args.verbose:
+            for miss in s.misses:
+                idx = int(miss.rsplit("#", 1)[1])
+                print(f"    {miss.rsplit(':', 1)[0]}: {cs.cases[idx][0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
