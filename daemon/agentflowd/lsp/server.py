@@ -1,0 +1,632 @@
+"""The language server (pygls 2) for SKILL.md, `.claude/agents/*.md` and `.claude/commands/*.md`.
+
+Claude Code routes every `.md` file to a plugin's server, so each request first checks the path
+(a string test, then a few `stat`s for agents/commands folders) and returns nothing for other
+markdown without reading or parsing it.
+
+Threads: pygls reads stdin through its own thread pool; everything CPU-heavy (discovery, the
+matcher, memory, swarms) goes to `self.work`, a separate executor, so reading messages (and
+`$/cancelRequest`) is never starved. Results are sent from the event loop only.
+
+Diagnostics: exactly `validate_document`'s findings. Clients that can pull diagnostics get pull
+(document and workspace) and no pushes, so no editor shows every finding twice; the others get
+pushes on open, save, and change (debounced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from lsprotocol import types as lsp
+from pygls.capabilities import get_capability
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_converter
+from pygls.protocol import _dict_to_object as dict_to_object
+from pygls.uris import to_fs_path
+
+from agentflowd import __version__
+from agentflowd.editing import actions, completion, hover, links, symbols
+from agentflowd.editing.facts import ProjectFacts
+from agentflowd.editing.positions import LineIndex
+from agentflowd.errors import AgentflowError, NotBuiltError, NotFoundError, UsageError
+from agentflowd.ipc.methods import socket_methods
+from agentflowd.ipc.server import IpcServer, SocketUnavailable
+from agentflowd.lsp import convert
+from agentflowd.lsp.services import Services
+from agentflowd.lsp.state import ProjectState
+from agentflowd.lsp.watch import watch
+from agentflowd.project import find_project_root
+from agentflowd.skills.model import Diagnostic, Document, DocumentKind, Span
+from agentflowd.skills.parse import infer_kind, parse_document
+from agentflowd.skills.validate import validate_document
+
+log = logging.getLogger("agentflowd.lsp")
+
+DEFAULT_DEBOUNCE = 0.03  # seconds after the last keystroke before diagnostics are published
+WORK_THREADS = 2
+# JSON-RPC error codes for our custom requests (the implementation-defined server range).
+ERR_NOT_AVAILABLE = -32001
+ERR_NOT_FOUND = -32002
+ERR_FAILED = -32003
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    project: Path | None = None
+    socket: bool = True
+    debounce: float = DEFAULT_DEBOUNCE
+
+
+@dataclass
+class Analysis:
+    """One open document, parsed; findings computed on first use and valid for one generation."""
+
+    version: int | None
+    text: str
+    doc: Document
+    index: LineIndex
+    generation: int
+    _diagnostics: list[Diagnostic] | None = field(default=None, repr=False)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        if self._diagnostics is None:
+            self._diagnostics = validate_document(self.doc)
+        return self._diagnostics
+
+
+def quick_kind(path: Path) -> DocumentKind:
+    """What a file is, rejecting ordinary markdown on its name alone."""
+    name = path.name.lower()
+    if name == "skill.md":
+        return "skill"
+    if not name.endswith(".md") or not ({"agents", "commands"} & set(path.parts[:-1])):
+        return "other"
+    return infer_kind(path)
+
+
+def _converter() -> Any:
+    """pygls' converter, except our `agentflow/*` requests keep their params as plain dicts (pygls
+    turns unknown params into namedtuples, renaming keys that are not identifiers)."""
+    converter = default_converter()
+
+    def structure(obj: dict[str, Any], cls: type) -> Any:
+        if "params" in obj:
+            if str(obj.get("method", "")).startswith("agentflow/"):
+                obj["params"] = obj["params"] if isinstance(obj["params"], dict) else {}
+            else:
+                obj["params"] = dict_to_object(obj["params"])
+        return cls(**obj)
+
+    converter.register_structure_hook(JsonRPCRequestMessage, structure)
+    converter.register_structure_hook(JsonRPCNotification, structure)
+    return converter
+
+
+class AgentflowServer(LanguageServer):
+    def __init__(self, options: ServeOptions) -> None:
+        super().__init__(
+            "agentflowd",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+            converter_factory=_converter,
+        )
+        self.options = options
+        self.debounce = options.debounce
+        self.work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="agentflowd-work")
+        self.state: ProjectState | None = None
+        self.services: Services | None = None
+        self.ipc: IpcServer | None = None
+        self.encoding = "utf-16"
+        self.push = True
+        self.kinds: dict[str, DocumentKind] = {}
+        self.open: dict[str, str] = {}  # unquoted uri (pygls' key) -> the client's own uri
+        self.analyses: dict[str, Analysis] = {}
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.stop = threading.Event()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._watch_stop: asyncio.Event | None = None
+
+    # ----- documents
+
+    def kind_of(self, uri: str) -> DocumentKind:
+        kind = self.kinds.get(uri)
+        if kind is None:
+            path = to_fs_path(uri)
+            kind = quick_kind(Path(path)) if path else "other"
+            self.kinds[uri] = kind
+        return kind
+
+    def analyse(self, uri: str) -> Analysis | None:
+        kind = self.kind_of(uri)
+        if kind == "other":
+            return None
+        document = self.workspace.get_text_document(uri)
+        try:
+            text = document.source
+        except (OSError, ValueError):
+            return None  # a pulled document that is not open and cannot be read
+        generation = self.state.generation if self.state else 0
+        cached = self.analyses.get(uri)
+        if cached is not None and cached.text is text and cached.version == document.version:
+            if cached.generation != generation:
+                cached._diagnostics, cached.generation = None, generation
+            return cached
+        path = to_fs_path(uri)
+        doc = parse_document(text, Path(path) if path else None, kind)
+        analysis = Analysis(document.version, text, doc, LineIndex(text, self.encoding), generation)  # type: ignore[arg-type]
+        self.analyses[uri] = analysis
+        return analysis
+
+    def facts(self) -> ProjectFacts:
+        if self.state is None or not self.state.loaded:
+            return ProjectFacts()  # never block a keystroke on discovery; it is warming up
+        return self.state.facts(
+            a.doc.data for uri, a in self.analyses.items() if unquote(uri) in self.open
+        )
+
+    def lsp_diagnostics(self, analysis: Analysis) -> list[lsp.Diagnostic]:
+        return [convert.diagnostic(analysis.index, d) for d in analysis.diagnostics]
+
+    def publish(self, uri: str) -> None:
+        self.timers.pop(uri, None)
+        if not self.push or unquote(uri) not in self.open:
+            return
+        analysis = self.analyse(uri)
+        if analysis is None:
+            return
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(
+                uri=uri, diagnostics=self.lsp_diagnostics(analysis), version=analysis.version
+            )
+        )
+
+    def schedule(self, uri: str) -> None:
+        timer = self.timers.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        self.timers[uri] = loop.call_later(self.debounce, self.publish, uri)
+
+    # ----- background work
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def in_work(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.work, fn, *args)
+
+    async def start_background(self) -> None:
+        assert self.state is not None and self.services is not None
+        self._watch_stop = asyncio.Event()
+        self.spawn(self._warm_up())
+        self.spawn(watch(self.watch_roots, self.files_changed, self._watch_stop))
+        if self.options.socket:
+            self.ipc = IpcServer(
+                self.state.project, socket_methods(self.services, self.work, stop=None)
+            )
+            try:
+                if not await self.ipc.start():
+                    log.info("another daemon owns %s; retrying later", self.ipc.socket_path)
+                    self.spawn(self.ipc.keep_trying())
+            except (OSError, SocketUnavailable) as exc:
+                self.window_log_message(
+                    lsp.LogMessageParams(
+                        type=lsp.MessageType.Warning,
+                        message=f"agentflowd: no local socket ({exc}); the CLI will not use "
+                        "this server",
+                    )
+                )
+
+    async def _warm_up(self) -> None:
+        assert self.state is not None
+        await self.in_work(self.state.catalog)
+        # Compile the schema validators once, off the loop, before the first keystroke needs them.
+        await self.in_work(validate_document, parse_document("---\nname: x\n---\n", None, "skill"))
+        for uri in list(self.open.values()):
+            if self.push and self.kind_of(uri) != "other":
+                self.publish(uri)  # catalog-dependent answers may have been empty until now
+
+    async def stop_background(self) -> None:
+        if self._watch_stop is not None:
+            self._watch_stop.set()
+        for timer in self.timers.values():
+            timer.cancel()
+        self.timers.clear()
+        if self.ipc is not None:
+            await self.ipc.close()
+        for task in list(self.tasks):
+            task.cancel()
+        for task in list(self.tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def watch_roots(self) -> set[Path]:
+        assert self.state is not None
+        roots = self.state.watch_roots()
+        for uri in list(self.open.values()):
+            if self.kind_of(uri) == "skill":
+                path = to_fs_path(uri)
+                if path and Path(path).parent.is_dir():
+                    roots.add(Path(path).parent)
+        return roots
+
+    async def files_changed(self, paths: set[Path]) -> None:
+        assert self.state is not None
+        await self.in_work(self.state.refresh)
+        for path in paths:
+            self.kinds.pop(convert.uri_for(path), None)
+        if self.push:
+            for uri in list(self.open.values()):
+                if self.kind_of(uri) != "other":
+                    self.publish(uri)
+        elif get_capability(
+            self.client_capabilities, "workspace.diagnostics.refresh_support", False
+        ):
+            self.workspace_diagnostic_refresh(None)
+
+    # ----- custom requests
+
+    async def request(self, fn: Callable[[dict[str, Any]], Any], params: dict[str, Any]) -> Any:
+        try:
+            return await self.in_work(fn, params)
+        except UsageError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        except NotBuiltError as exc:
+            raise JsonRpcException(str(exc), ERR_NOT_AVAILABLE, {"code": "not_available"}) from None
+        except NotFoundError as exc:
+            raise JsonRpcException(str(exc), ERR_NOT_FOUND, {"code": "not_found"}) from None
+        except AgentflowError as exc:
+            raise JsonRpcException(str(exc), ERR_FAILED, {"code": "failed"}) from None
+
+
+def build_server(options: ServeOptions) -> AgentflowServer:
+    server = AgentflowServer(options)
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: AgentflowServer, params: lsp.InitializeParams) -> None:
+        project = ls.options.project
+        if project is None:
+            root = None
+            if params.workspace_folders:
+                root = to_fs_path(params.workspace_folders[0].uri)
+            elif params.root_uri:
+                root = to_fs_path(params.root_uri)
+            elif params.root_path:
+                root = params.root_path
+            project = find_project_root(Path(root) if root else None)
+        ls.state = ProjectState(project)
+        ls.services = Services(ls.state, mode="lsp")
+        ls.encoding = str(ls.workspace.position_encoding or "utf-16")
+        ls.push = get_capability(params.capabilities, "text_document.diagnostic", None) is None
+        init = params.initialization_options
+        if isinstance(init, dict):
+            mode = init.get("diagnostics")
+            if mode in ("push", "pull"):
+                ls.push = mode == "push"
+            delay = init.get("diagnosticsDelayMs")
+            if isinstance(delay, int | float) and 0 <= delay <= 5000:
+                ls.debounce = delay / 1000
+
+    @server.feature(lsp.INITIALIZED)
+    async def initialized(ls: AgentflowServer, params: lsp.InitializedParams) -> None:
+        await ls.start_background()
+
+    @server.feature(lsp.SHUTDOWN)
+    async def shutdown(ls: AgentflowServer, params: Any) -> None:
+        await ls.stop_background()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: AgentflowServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        ls.open[unquote(params.text_document.uri)] = params.text_document.uri
+        if ls.kind_of(params.text_document.uri) != "other":
+            ls.publish(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: AgentflowServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        if ls.push and ls.kind_of(params.text_document.uri) != "other":
+            ls.schedule(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: AgentflowServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        if ls.kind_of(params.text_document.uri) != "other":
+            ls.publish(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: AgentflowServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.open.pop(unquote(uri), None)
+        ls.analyses.pop(uri, None)
+        timer = ls.timers.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
+        if ls.push and ls.kind_of(uri) != "other":
+            ls.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def watched_files(ls: AgentflowServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        changed = {Path(p) for c in params.changes if (p := to_fs_path(c.uri))}
+        if changed and ls.state is not None:
+            await ls.files_changed(changed)
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_DIAGNOSTIC,
+        lsp.DiagnosticOptions(
+            identifier="agentflowd", inter_file_dependencies=True, workspace_diagnostics=True
+        ),
+    )
+    def document_diagnostic(ls: AgentflowServer, params: lsp.DocumentDiagnosticParams) -> Any:
+        analysis = ls.analyse(params.text_document.uri)
+        items = ls.lsp_diagnostics(analysis) if analysis is not None else []
+        result_id = _result_id(items)
+        if params.previous_result_id == result_id:
+            return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+        return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
+
+    @server.feature(lsp.WORKSPACE_DIAGNOSTIC)
+    async def workspace_diagnostic(
+        ls: AgentflowServer, params: lsp.WorkspaceDiagnosticParams
+    ) -> Any:
+        assert ls.state is not None
+        previous = {p.uri: p.value for p in params.previous_result_ids}
+        catalog = await ls.in_work(ls.state.catalog)
+        project = ls.state.project
+        reports: list[Any] = []
+        on_disk: list[Path] = []
+        for path in sorted(catalog.documents):
+            uri = convert.uri_for(path)
+            if not path.is_relative_to(project):
+                continue
+            if unquote(uri) in ls.open:
+                uri = ls.open[unquote(uri)]
+                analysis = ls.analyse(uri)
+                if analysis is not None:
+                    reports.append(
+                        _workspace_report(
+                            uri, analysis.version, ls.lsp_diagnostics(analysis), previous
+                        )
+                    )
+            else:
+                on_disk.append(path)
+        for uri, items in await ls.in_work(_validate_files, on_disk, ls.encoding):
+            reports.append(_workspace_report(uri, None, items, previous))
+        return lsp.WorkspaceDiagnosticReport(items=reports)
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_COMPLETION,
+        lsp.CompletionOptions(
+            trigger_characters=list(completion.TRIGGER_CHARACTERS), resolve_provider=False
+        ),
+    )
+    def complete(ls: AgentflowServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
+        analysis = ls.analyse(params.text_document.uri)
+        if analysis is None:
+            return None
+        pos = analysis.index.from_client(params.position.line, params.position.character)
+        items = completion.complete(analysis.doc, pos, ls.facts())
+        return convert.completion_list(analysis.index, items, ls.client_capabilities)
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def on_hover(ls: AgentflowServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        analysis = ls.analyse(params.text_document.uri)
+        if analysis is None:
+            return None
+        pos = analysis.index.from_client(params.position.line, params.position.character)
+        result = hover.hover(analysis.doc, pos, ls.facts())
+        return convert.hover(analysis.index, result, ls.client_capabilities) if result else None
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(
+            code_action_kinds=[lsp.CodeActionKind.QuickFix, convert.FIX_ALL_KIND]
+        ),
+    )
+    def code_action(
+        ls: AgentflowServer, params: lsp.CodeActionParams
+    ) -> list[lsp.CodeAction] | None:
+        analysis = ls.analyse(params.text_document.uri)
+        if analysis is None:
+            return None
+        uri = params.text_document.uri
+        index = analysis.index
+        start = index.from_client(params.range.start.line, params.range.start.character)
+        end = index.from_client(params.range.end.line, params.range.end.character)
+        only = params.context.only
+        out: list[lsp.CodeAction] = []
+        if _wanted(only, lsp.CodeActionKind.QuickFix):
+            fixes = actions.quick_fixes(analysis.diagnostics, Span(start, end))
+            out.extend(convert.quick_fix(index, f, uri) for f in fixes)
+        fixable = [d for d in analysis.diagnostics if d.fix is not None]
+        if _wanted(only, convert.FIX_ALL_KIND) and len(fixable) > 1:
+            out.append(convert.fix_all(index, actions.fix_all(fixable), uri, len(fixable)))
+        return out
+
+    @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def document_symbol(ls: AgentflowServer, params: lsp.DocumentSymbolParams) -> Any:
+        analysis = ls.analyse(params.text_document.uri)
+        if analysis is None:
+            return None
+        found = symbols.document_symbols(analysis.doc)
+        return convert.document_symbols(
+            analysis.index, found, ls.client_capabilities, params.text_document.uri
+        )
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_DOCUMENT_LINK, lsp.DocumentLinkOptions(resolve_provider=False)
+    )
+    def document_link(
+        ls: AgentflowServer, params: lsp.DocumentLinkParams
+    ) -> list[lsp.DocumentLink] | None:
+        analysis = ls.analyse(params.text_document.uri)
+        if analysis is None:
+            return None
+        return convert.document_links(
+            analysis.index, links.document_links(analysis.doc), ls.client_capabilities
+        )
+
+    @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+    def definition(ls: AgentflowServer, params: lsp.DefinitionParams) -> Any:
+        analysis = ls.analyse(params.text_document.uri)
+        if analysis is None:
+            return None
+        pos = analysis.index.from_client(params.position.line, params.position.character)
+        targets = links.definition(analysis.doc, pos, ls.facts())
+        return convert.definitions(analysis.index, targets, ls.client_capabilities) or None
+
+    @server.feature("agentflow/listSkills")
+    async def list_skills(ls: AgentflowServer, params: dict[str, Any]) -> Any:
+        assert ls.services is not None
+        return await ls.request(ls.services.list_skills, params)
+
+    @server.feature("agentflow/matchSkill")
+    async def match_skill(ls: AgentflowServer, params: dict[str, Any]) -> Any:
+        assert ls.services is not None
+        return await ls.request(ls.services.match, params)
+
+    @server.feature("agentflow/memory/store")
+    async def memory_store(ls: AgentflowServer, params: dict[str, Any]) -> Any:
+        assert ls.services is not None
+        return await ls.request(ls.services.memory_store, params)
+
+    @server.feature("agentflow/memory/search")
+    async def memory_search(ls: AgentflowServer, params: dict[str, Any]) -> Any:
+        assert ls.services is not None
+        return await ls.request(ls.services.memory_search, params)
+
+    return server
+
+
+def _wanted(only: list[str] | None, kind: str) -> bool:
+    return only is None or any(kind == o or kind.startswith(f"{o}.") for o in only)
+
+
+def _result_id(items: list[lsp.Diagnostic]) -> str:
+    payload = json.dumps(
+        [
+            (
+                d.range.start.line,
+                d.range.start.character,
+                d.range.end.line,
+                d.range.end.character,
+                d.code,
+                d.message,
+                int(d.severity or 0),
+            )
+            for d in items
+        ]
+    )
+    return hashlib.sha1(payload.encode()).hexdigest()[:16]
+
+
+def _workspace_report(
+    uri: str, version: int | None, items: list[lsp.Diagnostic], previous: dict[str, str]
+) -> Any:
+    result_id = _result_id(items)
+    if previous.get(uri) == result_id:
+        return lsp.WorkspaceUnchangedDocumentDiagnosticReport(
+            uri=uri, version=version, result_id=result_id
+        )
+    return lsp.WorkspaceFullDocumentDiagnosticReport(
+        uri=uri, version=version, items=items, result_id=result_id
+    )
+
+
+def _validate_files(paths: list[Path], encoding: str) -> list[tuple[str, list[lsp.Diagnostic]]]:
+    from agentflowd.skills.parse import load_document
+
+    out = []
+    for path in paths:
+        doc = load_document(path)
+        index = LineIndex(doc.text, encoding)  # type: ignore[arg-type]
+        out.append(
+            (convert.uri_for(path), [convert.diagnostic(index, d) for d in validate_document(doc)])
+        )
+    return out
+
+
+# ----- running
+
+
+def run(options: ServeOptions, tcp: tuple[str, int] | None = None) -> int:
+    """Serve until the client goes away; returns the exit status (1 after `exit` without
+    `shutdown`, as LSP asks)."""
+    server = build_server(options)
+    if not log.isEnabledFor(logging.DEBUG):
+        # pygls logs a traceback for every error response, expected ones included.
+        logging.getLogger("pygls").setLevel(logging.CRITICAL)
+    if tcp is not None:
+        try:
+            server.start_tcp(*tcp)
+        finally:
+            _close(server)
+        return 0
+    code = _run_stdio(server)
+    _close(server)
+    # A signal can arrive while pygls' reader thread blocks on stdin; nothing must keep the
+    # process alive after the client is gone (leaked daemons are what users complain about).
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def _close(server: AgentflowServer) -> None:
+    server.work.shutdown(wait=False, cancel_futures=True)
+    if server.services is not None:
+        server.services.close()
+
+
+def _run_stdio(server: AgentflowServer) -> int:
+    stop_event = threading.Event()
+    server._stop_event = stop_event
+    reader = StdinAsyncReader(sys.stdin.buffer, server.thread_pool)
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    code = 0
+
+    async def main() -> None:
+        nonlocal code
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await run_async(
+                stop_event=stop_event,
+                reader=reader,
+                protocol=server.protocol,
+                logger=log,
+                error_handler=server.report_server_error,
+            )
+        except SystemExit as exc:  # pygls ends the `exit` notification with sys.exit
+            code = exc.code if isinstance(exc.code, int) else 0
+        except asyncio.CancelledError:
+            code = 0
+        finally:
+            await server.stop_background()
+
+    try:
+        asyncio.run(main())
+    except BrokenPipeError:
+        log.info("the client closed the connection")
+    return code

@@ -1,0 +1,193 @@
+"""What the daemon answers, shared by the socket methods and the LSP custom requests.
+
+Plain functions of JSON-like params returning JSON-like results; they raise the typed errors of
+`agentflowd.errors` (UsageError for bad params, NotBuiltError when a part of agentflowd is not
+installed in this daemon). All are blocking: callers run the heavy ones in the daemon's work
+executor, never on the thread that reads the editor's messages.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from agentflowd import __version__
+from agentflowd.errors import NotBuiltError, UsageError
+from agentflowd.lsp.state import ProjectState
+from agentflowd.skills.model import Skill
+
+PROTOCOL = 1
+
+
+def require_module(name: str, feature: str) -> Any:
+    """Import a part of agentflowd another team builds; say plainly when it is not there."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (exc.name == name or name.startswith(exc.name + ".")):
+            raise NotBuiltError(
+                f"{feature} is not available in this daemon ({name} is not installed)"
+            ) from None
+        raise
+
+
+class Services:
+    def __init__(self, state: ProjectState, *, mode: str) -> None:
+        self.state = state
+        self.mode = mode  # "lsp" (an editor's server) or "socket" (a background daemon)
+        self._memory: Any = None
+        self._memory_lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._memory_lock:
+            if self._memory is not None:
+                self._memory.close()
+                self._memory = None
+
+    # ----- daemon
+
+    def ping(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "protocol": PROTOCOL,
+            "version": __version__,
+            "pid": os.getpid(),
+            "mode": self.mode,
+            "project": str(self.state.project),
+            "uptime": round(time.time() - self.state.started, 3),
+            "skills": len(self.state.catalog().skills) if self.state.loaded else None,
+        }
+
+    # ----- skills
+
+    def list_skills(self, params: dict[str, Any]) -> dict[str, Any]:
+        catalog = self.state.catalog()
+        return {
+            "skills": [skill_json(s) for s in catalog.skills],
+            "agents": [
+                {
+                    "name": a.name,
+                    "description": a.description,
+                    "path": str(a.path),
+                    "source": a.source,
+                    "capabilities": list(a.capabilities),
+                }
+                for a in catalog.agents
+            ],
+            "shadowed": [
+                {"name": s.skill.name, "path": str(s.skill.path), "hidden_by": str(s.by.path)}
+                for s in catalog.shadowed
+            ],
+        }
+
+    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
+        from agentflowd.skills.parse import load_document, parse_document
+        from agentflowd.skills.validate import validate_document
+
+        path = Path(_string(params, "path"))
+        if not path.is_absolute():
+            path = self.state.project / path
+        text = params.get("text")
+        strict = bool(params.get("strict", False))
+        if text is not None and not isinstance(text, str):
+            raise UsageError("`text` must be a string when given")
+        doc = parse_document(text, path) if text is not None else load_document(path)
+        diags = validate_document(doc, strict=strict)
+        return {
+            "path": str(path),
+            "kind": doc.kind,
+            "strict": strict,
+            "diagnostics": [d.to_json() for d in diags],
+        }
+
+    def match(self, params: dict[str, Any]) -> Any:
+        _string(params, "prompt")
+        require_module("agentflowd.skills.match", "skill matching")
+        raise NotBuiltError("skill matching is not wired into the daemon yet")
+
+    # ----- memory
+
+    def _store(self) -> Any:
+        with self._memory_lock:
+            if self._memory is None:
+                store_mod = require_module("agentflowd.memory.store", "the memory store")
+                paths_mod = require_module("agentflowd.memory.paths", "the memory store")
+                db = paths_mod.resolve_db_path(project=self.state.project)
+                db.parent.mkdir(parents=True, exist_ok=True)
+                # A long-lived process keeps the embedder loaded: embed as entries are written.
+                self._memory = store_mod.MemoryStore(db, embed_on_write=True, background="thread")
+            return self._memory
+
+    def memory_store(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = _string(params, "key")
+        if "value" not in params:
+            raise UsageError("`value` is required")
+        tags = params.get("tags", [])
+        metadata = params.get("metadata")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise UsageError("`tags` must be a list of strings")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise UsageError("`metadata` must be a map")
+        result = self._store().store(
+            _optional_string(params, "namespace") or "default",
+            key,
+            params["value"],
+            is_json=params.get("is_json"),
+            ttl=params.get("ttl"),
+            tags=tags,
+            metadata=metadata,
+            redact=params.get("redact", True) is not False,
+        )
+        return result.to_json()
+
+    def memory_search(self, params: dict[str, Any]) -> dict[str, Any]:
+        query = _string(params, "query")
+        k = params.get("k", 10)
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 1000:
+            raise UsageError("`k` must be an integer from 1 to 1000")
+        tags = params.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise UsageError("`tags` must be a list of strings")
+        result = self._store().search(
+            query,
+            mode=_optional_string(params, "mode") or "hybrid",
+            k=k,
+            namespace=_optional_string(params, "namespace"),
+            tags=tags,
+            metadata=params.get("metadata"),
+        )
+        return result.to_json()
+
+
+def skill_json(skill: Skill) -> dict[str, Any]:
+    return {
+        "name": skill.name,
+        "description": skill.description,
+        "when_to_use": skill.when_to_use,
+        "triggers": list(skill.triggers),
+        "path": str(skill.path),
+        "source": skill.source,
+        "kind": skill.kind,
+        "plugin": skill.plugin,
+        "model_invocable": not skill.disable_model_invocation,
+        "user_invocable": skill.user_invocable,
+    }
+
+
+def _string(params: dict[str, Any], name: str) -> str:
+    value = params.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"`{name}` is required and must be a non-empty string")
+    return value
+
+
+def _optional_string(params: dict[str, Any], name: str) -> str | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"`{name}` must be a string")
+    return value
