@@ -26,8 +26,19 @@ log = logging.getLogger("agentflowd.daemon")
 WORK_THREADS = 2
 
 
+def _log_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("warming up the matcher failed: %s", future.exception())
+
+
 def run(project: Path) -> int:
-    return asyncio.run(_main(project))
+    """Serve until stopped; never returns (the process exits, see below)."""
+    code = asyncio.run(_main(project))
+    # A warm-up or request may still run in a work thread (loading the model takes a second or
+    # two); the socket and pid file are gone and the database is closed, so exit now rather
+    # than let the interpreter wait for those threads.
+    logging.shutdown()
+    os._exit(code)
 
 
 async def _main(project: Path) -> int:
@@ -47,9 +58,12 @@ async def _main(project: Path) -> int:
 
     async def refresh(_: set[Path]) -> None:
         await loop.run_in_executor(executor, state.refresh)
+        warm = loop.run_in_executor(executor, services.warm_matcher)
+        warm.add_done_callback(_log_failure)
 
     watcher = asyncio.create_task(watch(state.watch_roots, refresh, stop))
-    loop.run_in_executor(executor, state.catalog)  # warm up before the first request
+    # Hooks want answers in milliseconds: load the catalog and the matcher before they ask.
+    loop.run_in_executor(executor, services.warm_matcher).add_done_callback(_log_failure)
     log.info("daemon for %s on %s (pid %d)", state.project, server.socket_path, os.getpid())
     try:
         await stop.wait()
@@ -58,6 +72,6 @@ async def _main(project: Path) -> int:
         with contextlib.suppress(FileNotFoundError):
             pid_file.unlink()
         await watcher
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=False, cancel_futures=True)
         services.close()
     return 0

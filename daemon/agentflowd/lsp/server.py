@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ log = logging.getLogger("agentflowd.lsp")
 
 DEFAULT_DEBOUNCE = 0.03  # seconds after the last keystroke before diagnostics are published
 WORK_THREADS = 2
+SWARM_THREADS = 2
+SWARM_STOP_WAIT = 10.0  # seconds a stopping swarm gets to end its agents at shutdown
 # JSON-RPC error codes for our custom requests (the implementation-defined server range).
 ERR_NOT_AVAILABLE = -32001
 ERR_NOT_FOUND = -32002
@@ -130,6 +133,8 @@ class AgentflowServer(LanguageServer):
         self.options = options
         self.debounce = options.debounce
         self.work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="agentflowd-work")
+        # Swarms run for minutes: their own threads, so matching and completion never wait.
+        self.swarms = ThreadPoolExecutor(SWARM_THREADS, thread_name_prefix="agentflowd-swarm")
         self.state: ProjectState | None = None
         self.services: Services | None = None
         self.ipc: IpcServer | None = None
@@ -142,6 +147,7 @@ class AgentflowServer(LanguageServer):
         self.stop = threading.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
         self._watch_stop: asyncio.Event | None = None
+        self.running_swarms: dict[Any, asyncio.Future[Any]] = {}
 
     # ----- documents
 
@@ -248,6 +254,11 @@ class AgentflowServer(LanguageServer):
     async def stop_background(self) -> None:
         if self._watch_stop is not None:
             self._watch_stop.set()
+        # Swarms stop their agents (and the agents' processes) before the server goes away.
+        for stop in list(self.running_swarms):
+            stop.request("the language server is shutting down")
+        if self.running_swarms:
+            await asyncio.wait(list(self.running_swarms.values()), timeout=SWARM_STOP_WAIT)
         for timer in self.timers.values():
             timer.cancel()
         self.timers.clear()
@@ -282,6 +293,64 @@ class AgentflowServer(LanguageServer):
             self.client_capabilities, "workspace.diagnostics.refresh_support", False
         ):
             self.workspace_diagnostic_refresh(None)
+
+    # ----- swarms
+
+    async def run_swarm(self, params: dict[str, Any]) -> Any:
+        """Run a skill's swarm in the swarm executor, reporting `$/progress` when the client
+        gave a token or accepts server-created ones; `$/cancelRequest` or cancelling the
+        progress stops the run (it ends as `cancelled`, recorded, with its outputs)."""
+        assert self.services is not None
+        from agentflowd.lsp.swarm_run import StopSignal
+
+        stop = StopSignal()
+        token = params.get("workDoneToken")
+        if token is None and get_capability(
+            self.client_capabilities, "window.work_done_progress", False
+        ):
+            token = f"agentflowd-swarm-{uuid.uuid4().hex}"
+            try:
+                await self.work_done_progress.create_async(token)
+            except JsonRpcException:
+                token = None  # the client refused: run without progress
+        relay = _ProgressRelay(self, token, asyncio.get_running_loop())
+        if token is not None:
+            self.work_done_progress.begin(
+                token,
+                lsp.WorkDoneProgressBegin(
+                    title=f"swarm {params.get('skill', '')}", cancellable=True, percentage=0
+                ),
+            )
+            self.work_done_progress.tokens[token].add_done_callback(
+                lambda f: stop.request("cancelled from the editor") if f.cancelled() else None
+            )
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(
+            self.swarms, self.services.swarm_run, params, stop, relay.on_event
+        )
+        self.running_swarms[stop] = future
+        future.add_done_callback(lambda _: self.running_swarms.pop(stop, None))
+        status = "failed"
+        try:
+            result = await asyncio.shield(future)
+            status = result.get("status", "finished")
+            return result
+        except asyncio.CancelledError:
+            stop.request("cancelled by the client ($/cancelRequest)")
+            status = "cancelled"
+            raise
+        except UsageError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        except NotBuiltError as exc:
+            raise JsonRpcException(str(exc), ERR_NOT_AVAILABLE, {"code": "not_available"}) from None
+        except NotFoundError as exc:
+            raise JsonRpcException(str(exc), ERR_NOT_FOUND, {"code": "not_found"}) from None
+        except AgentflowError as exc:
+            raise JsonRpcException(str(exc), ERR_FAILED, {"code": "failed"}) from None
+        finally:
+            if token is not None:
+                self.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=status))
+                self.work_done_progress.tokens.pop(token, None)
 
     # ----- custom requests
 
@@ -513,7 +582,51 @@ def build_server(options: ServeOptions) -> AgentflowServer:
         assert ls.services is not None
         return await ls.request(ls.services.memory_search, params)
 
+    @server.feature("agentflow/swarm/run")
+    async def swarm_run(ls: AgentflowServer, params: dict[str, Any]) -> Any:
+        return await ls.run_swarm(params)
+
     return server
+
+
+class _ProgressRelay:
+    """Swarm events (raised in the run's thread) to `$/progress` reports (sent from the loop)."""
+
+    KINDS = (
+        "run.",
+        "phase.",
+        "agent.started",
+        "agent.finished",
+        "agent.failed",
+        "agent.retried",
+        "consensus.",
+        "budget.",
+    )
+
+    def __init__(self, ls: AgentflowServer, token: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.ls = ls
+        self.token = token
+        self.loop = loop
+        self.total = 0
+        self.finished = 0
+
+    def on_event(self, event: Any) -> None:
+        if self.token is None or not event.kind.startswith(self.KINDS):
+            return
+        if event.kind == "run.started":
+            self.total = len(event.data.get("agents", ())) or 1
+        elif event.kind in ("agent.finished", "agent.failed"):
+            self.finished += 1
+        percentage = min(99, self.finished * 100 // self.total) if self.total else None
+        who = f" {event.agent}" if event.agent else ""
+        message = f"{event.kind}{who}"
+        self.loop.call_soon_threadsafe(self._report, message, percentage)
+
+    def _report(self, message: str, percentage: int | None) -> None:
+        if self.token in self.ls.work_done_progress.tokens:
+            self.ls.work_done_progress.report(
+                self.token, lsp.WorkDoneProgressReport(message=message, percentage=percentage)
+            )
 
 
 def _wanted(only: list[str] | None, kind: str) -> bool:
@@ -592,6 +705,7 @@ def run(options: ServeOptions, tcp: tuple[str, int] | None = None) -> int:
 
 def _close(server: AgentflowServer) -> None:
     server.work.shutdown(wait=False, cancel_futures=True)
+    server.swarms.shutdown(wait=False, cancel_futures=True)
     if server.services is not None:
         server.services.close()
 

@@ -9,18 +9,21 @@ executor, never on the thread that reads the editor's messages.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from agentflowd import __version__
-from agentflowd.errors import NotBuiltError, UsageError
+from agentflowd.errors import NotBuiltError, NotFoundError, UsageError
 from agentflowd.lsp.state import ProjectState
 from agentflowd.skills.model import Skill
 
 PROTOCOL = 1
+MAX_PROMPTS = 256
 
 
 def require_module(name: str, feature: str) -> Any:
@@ -41,6 +44,8 @@ class Services:
         self.mode = mode  # "lsp" (an editor's server) or "socket" (a background daemon)
         self._memory: Any = None
         self._memory_lock = threading.Lock()
+        self._matcher: tuple[int, Any] | None = None
+        self._match_lock = threading.Lock()
 
     def close(self) -> None:
         with self._memory_lock:
@@ -104,9 +109,79 @@ class Services:
         }
 
     def match(self, params: dict[str, Any]) -> Any:
-        _string(params, "prompt")
-        require_module("agentflowd.skills.match", "skill matching")
-        raise NotBuiltError("skill matching is not wired into the daemon yet")
+        """`prompt` -> one result (as `skills match --json` prints it); `prompts` -> `results`."""
+        if "prompts" in params:
+            prompts = params["prompts"]
+            if (
+                not isinstance(prompts, list)
+                or not 1 <= len(prompts) <= MAX_PROMPTS
+                or not all(isinstance(p, str) for p in prompts)
+            ):
+                raise UsageError(f"`prompts` must be a list of 1 to {MAX_PROMPTS} strings")
+        else:
+            prompts = [_string(params, "prompt")]
+        skills = self.state.catalog().model_invocable
+        if skills:
+            results = [r.to_json() for r in self.matcher().match(prompts)]
+        else:  # nothing can match: answer without loading the model
+            results = [
+                {"prompt": p, "skill": None, "score": 0.0, "candidates": []} for p in prompts
+            ]
+        return {"results": results} if "prompts" in params else results[0]
+
+    def matcher(self) -> Any:
+        """The matcher for the current catalog, built once per catalog generation."""
+        with self._match_lock:
+            generation = self.state.generation
+            if self._matcher is not None and self._matcher[0] == generation:
+                return self._matcher[1]
+            module = require_module("agentflowd.match.matcher", "skill matching")
+            skills = self.state.catalog().model_invocable
+            built = module.SkillMatcher.for_project(self.state.project, skills)
+            self._matcher = (generation, built)
+            return built
+
+    def warm_matcher(self) -> None:
+        """Build the matcher ahead of the first prompt (the background daemon does, an editor's
+        server does not: the model costs memory an editor session may never need)."""
+        if self.state.catalog().model_invocable:
+            self.matcher()
+
+    # ----- swarms
+
+    def swarm_run(
+        self, params: dict[str, Any], stop: Any, on_event: Callable[[Any], None]
+    ) -> dict[str, Any]:
+        """Run a skill's agents; `stop` is a `swarm_run.StopSignal`, `on_event` sees every event
+        (in the run's thread: it must not block)."""
+        name = _string(params, "skill")
+        inputs = params.get("inputs") or {}
+        if not isinstance(inputs, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()
+        ):
+            raise UsageError("`inputs` must be a map of strings to strings")
+        build = require_module("agentflowd.swarm.build", "the swarm engine")
+        from agentflowd.lsp.swarm_run import run_stoppable
+
+        catalog = self.state.catalog()
+        skill = catalog.get(name)
+        if skill is None:
+            raise NotFoundError(f"no skill named {name!r} in {self.state.project}")
+        plan = build.plan_for_skill(
+            skill, project=self.state.project, agent_defs=catalog.agents, inputs=inputs
+        )
+        record = run_stoppable(plan, project=self.state.project, stop=stop, on_event=on_event)
+        result = record.result.to_json()
+        out = {
+            **result,
+            "run_dir": str(record.run_dir),
+            "outputs": [str(p) for p in record.outputs],
+            "run_file": str(record.run_file),
+            "events": {**result.get("events", {}), "recorded": record.events_recorded},
+        }
+        if record.record_error:
+            out["warnings"] = [record.record_error]
+        return json.loads(json.dumps(out, ensure_ascii=False, default=str))
 
     # ----- memory
 

@@ -1,0 +1,151 @@
+"""The server process ends when its client goes away, however it goes, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agentflowd.ipc import client, paths
+from tests.lsp.helpers import SERVER_COMMAND, make_project, server_env
+
+pytestmark = pytest.mark.e2e
+
+
+def message(payload: dict[str, object]) -> bytes:
+    body = json.dumps(payload).encode()
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def initialize(project: Path) -> bytes:
+    return message(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": project.as_uri(), "capabilities": {}},
+        }
+    ) + message({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+
+
+def start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    project = make_project(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    process = subprocess.Popen(
+        SERVER_COMMAND,
+        env=server_env(home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    process.stdin.write(initialize(project))
+    process.stdin.flush()
+    deadline = time.monotonic() + 15
+    while not paths.socket_path(project).exists():  # initialized: the socket is up
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    return process, project
+
+
+def finish(process: subprocess.Popen[bytes]) -> tuple[int, bytes]:
+    """Wait for the server to exit by itself (never killed here); its status and stdout."""
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        process.wait(timeout=15)
+        return process.returncode, process.stdout.read()
+    finally:
+        for stream in (process.stdin, process.stdout, process.stderr):
+            stream.close()
+
+
+def test_closing_stdin_ends_the_server(tmp_path: Path) -> None:
+    process, project = start(tmp_path)
+    assert client.call(project, "ping", {})["pid"] == process.pid
+    assert process.stdin is not None
+    process.stdin.close()
+    code, _ = finish(process)
+    assert code == 0
+    assert not paths.socket_path(project).exists()
+
+
+def test_exit_without_shutdown_is_status_1_and_with_shutdown_0(tmp_path: Path) -> None:
+    process, _ = start(tmp_path / "a")
+    assert process.stdin is not None
+    process.stdin.write(message({"jsonrpc": "2.0", "method": "exit", "params": None}))
+    process.stdin.flush()
+    assert finish(process)[0] == 1
+
+    process, _ = start(tmp_path / "b")
+    assert process.stdin is not None
+    process.stdin.write(message({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+    process.stdin.write(message({"jsonrpc": "2.0", "method": "exit", "params": None}))
+    process.stdin.flush()
+    code, out = finish(process)
+    assert code == 0
+    assert b'"id": 2' in out  # shutdown was answered before the exit
+
+
+def test_sigterm_ends_the_server_while_it_waits_for_input(tmp_path: Path) -> None:
+    process, project = start(tmp_path)
+    os.kill(process.pid, signal.SIGTERM)
+    code, _ = finish(process)
+    assert code == 0
+    assert not paths.socket_path(project).exists()
+
+
+def test_no_socket_mode_and_second_server_without_socket(tmp_path: Path) -> None:
+    first, project = start(tmp_path)
+    home = tmp_path / "home2"
+    home.mkdir()
+    second = subprocess.Popen(
+        SERVER_COMMAND,
+        env=server_env(home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert second.stdin is not None and first.stdin is not None
+    second.stdin.write(initialize(project))
+    second.stdin.flush()
+    time.sleep(0.5)
+    # The first server keeps the socket; the second serves its editor without one.
+    assert client.call(project, "ping", {})["pid"] == first.pid
+    first.stdin.close()
+    assert finish(first)[0] == 0
+    second.stdin.close()
+    assert finish(second)[0] == 0
+
+
+def test_server_without_socket(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, "--no-socket"],
+        env=server_env(home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, _ = process.communicate(initialize(project), timeout=15)
+    assert process.returncode == 0 and b'"capabilities"' in out
+    assert not paths.socket_path(project).exists()
+
+
+def test_serve_rejects_contradictory_flags(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "agentflowd", "serve", "--no-lsp", "--no-socket"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2 and "--no-lsp" in result.stderr
