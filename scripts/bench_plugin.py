@@ -54,6 +54,12 @@ class Failed(Exception):
     pass
 
 
+def hook_timeout_ms() -> float:
+    manifest = json.loads((REPO / ".claude-plugin" / "plugin.json").read_text())
+    [entry] = manifest["hooks"]["UserPromptSubmit"]
+    return float(entry["hooks"][0]["timeout"]) * 1000
+
+
 def timed(argv: list[str], *, cwd: Path, env: dict[str, str], stdin: str = "") -> tuple[float, str]:
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, input=stdin, capture_output=True, text=True)
@@ -75,6 +81,10 @@ def bench_hook(tmp: Path, runs: int) -> None:
     times = [timed(argv, cwd=project, env=env, stdin=payload)[0] for _ in range(runs)]
     print(f"hook prompt-submit, {SKILLS} skills: first {first:7.1f} ms, "
           f"median {statistics.median(times):7.1f} ms, max {max(times):7.1f} ms ({runs} runs)")  # fmt: skip
+    limit = hook_timeout_ms()
+    if max(first, *times) > limit:
+        print(f"  OVER the plugin's hook timeout ({limit:.0f} ms): Claude Code kills the hook and "
+              "adds no context")  # fmt: skip
     print(f"  output: {out.strip()[:200] or '(nothing)'}")
 
 

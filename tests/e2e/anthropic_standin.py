@@ -45,7 +45,8 @@ class Recorded:
         return bool(self.body.get("tools"))
 
     def texts(self) -> list[str]:
-        """Every text the request carries: system blocks and all message text / tool results."""
+        """Every text the request carries: the system prompt, and the text and tool results of
+        every message (Claude Code also puts attachments in `messages` with role "system")."""
         out: list[str] = []
         system = self.body.get("system")
         if isinstance(system, str):
