@@ -260,3 +260,13 @@ def test_export_then_import_roundtrips(store: MemoryStore, tmp_path: Path, embed
         ]
         assert copy.get("a", "k1").expires_at == records[0]["expires_at"]
         assert copy.get("b", "k2").value == {"json": [1, 2]}
+
+
+def test_a_thread_worker_embeds_in_the_background(db_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    with MemoryStore(db_path, embedder=embedder, background="thread", embed_on_write=False) as mem:
+        mem.store("default", "deploy", "deploys happen on Tuesdays")
+        deadline = time.monotonic() + 30
+        while mem.pending_count() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert mem.pending_count() == 0
+        assert mem.get("default", "deploy").embedding == "ready"

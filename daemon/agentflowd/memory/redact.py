@@ -47,6 +47,34 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
+# Substrings every match of a pattern must contain (checked on the text, or on its lowercase form
+# for case-insensitive patterns). Most stored values contain none of them, and a substring test
+# costs far less than a regex scan: this keeps bulk imports fast.
+_NEEDLES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "private-key": (("PRIVATE KEY",), False),
+    "anthropic-key": (("sk-ant-",), False),
+    "openai-key": (("sk-",), False),
+    "github-token": (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), False),
+    "gitlab-token": (("glpat-",), False),
+    "aws-access-key-id": (("AKIA", "ASIA", "AGPA", "AIDA", "AROA"), False),
+    "google-api-key": (("AIza",), False),
+    "slack-token": (("xox",), False),
+    "stripe-key": (("_live_", "_test_"), False),
+    "npm-token": (("npm_",), False),
+    "jwt": (("eyJ",), False),
+    "bearer-token": (("bearer ",), True),
+    "url-password": (("://",), False),
+    "assigned-secret": (("key", "secret", "passw", "token"), True),
+}
+
+_TRIGGER_CASED = re.compile(
+    "|".join(re.escape(n) for needles, folded in _NEEDLES.values() if not folded for n in needles)
+)
+_TRIGGER_FOLDED = re.compile(
+    "|".join(re.escape(n) for needles, folded in _NEEDLES.values() if folded for n in needles),
+    re.IGNORECASE,
+)
+
 _PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9\-]+\]")
 
 
@@ -62,8 +90,15 @@ class Redaction:
 def redact_text(text: str) -> tuple[str, Counter[str]]:
     """`text` with secrets replaced, and how many of each kind were replaced."""
     found: Counter[str] = Counter()
+    if not _TRIGGER_CASED.search(text) and not _TRIGGER_FOLDED.search(text):
+        return text, found
+    lower = text.lower()
     for kind, pattern in _PATTERNS:
-        text = _sub(kind, pattern, text, found)
+        needles, folded = _NEEDLES[kind]
+        haystack = lower if folded else text
+        if any(needle in haystack for needle in needles):
+            text = _sub(kind, pattern, text, found)
+            lower = text.lower()
     return text, found
 
 

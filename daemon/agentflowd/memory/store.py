@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 import time
 from collections import Counter
@@ -54,9 +55,11 @@ MAX_NAMESPACE_CHARS = 200
 # Expired rows removed by each write transaction in passing; `purge` removes the rest.
 OPPORTUNISTIC_PURGE = 100
 IMPORT_BATCH = 2_000
-EMBED_BATCH = 64
+# Rows read per embedding round: the embedder sorts them by length, so large rounds pad less.
+EMBED_BATCH = 512
 
 Background = Literal["process", "thread", "off"]
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 ENTRY_COLUMNS = (
     "e.id, e.namespace, e.key, e.value, e.is_json, e.metadata, e.tags, e.created_at, "
@@ -593,15 +596,19 @@ class MemoryStore:
 
     def request_maintenance(self) -> None:
         """Ask for pending embeddings and due index builds to run in the background."""
-        if self._maintenance_requested or self.background == "off":
+        if self.background == "off":
             return
-        self._maintenance_requested = True
-        if self.background == "thread":
-            threading.Thread(target=self._maintain_in_thread, daemon=True).start()
-        else:
+        if self.background == "process":
+            # The worker's own lock makes this a no-op while one is already running.
             from agentflowd.memory.worker import spawn_worker
 
             spawn_worker(self.path)
+            return
+        with self._lock:
+            if self._maintenance_requested:
+                return
+            self._maintenance_requested = True
+        threading.Thread(target=self._maintain_in_thread, daemon=True).start()
 
     def _maintain_in_thread(self) -> None:
         from agentflowd.memory.worker import run_maintenance
@@ -670,7 +677,7 @@ class MemoryStore:
             "wal_bytes": wal_bytes,
             "embedding_model": dict(space).get("embed_model"),
             "embedding_dim": int(dict(space)["embed_dim"]) if space else None,
-            "annoy_available": _annoy_available(),
+            "annoy_available": ann.annoy_installed(),
             "entries": sum(ns["entries"] for ns in namespaces),
             "pending_embeddings": sum(ns["pending_embeddings"] for ns in namespaces),
             "namespaces": namespaces,
@@ -800,7 +807,7 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
         tag = tag.strip()
         if not tag:
             continue
-        if "," in tag or any(ord(ch) < 32 for ch in tag) or len(tag) > 100:
+        if "," in tag or _CONTROL.search(tag) or len(tag) > 100:
             raise MemoryUsageError(
                 f"bad tag {tag!r}: no commas or control characters, at most 100 chars"
             )
@@ -856,7 +863,7 @@ def filter_sql(
 def _check_namespace(namespace: str) -> None:
     if not isinstance(namespace, str) or not namespace.strip():
         raise MemoryUsageError("the namespace must be a non-empty string")
-    if len(namespace) > MAX_NAMESPACE_CHARS or any(ord(ch) < 32 for ch in namespace):
+    if len(namespace) > MAX_NAMESPACE_CHARS or _CONTROL.search(namespace):
         raise MemoryUsageError(
             f"bad namespace {namespace[:40]!r}: at most {MAX_NAMESPACE_CHARS} chars, no control characters"
         )
@@ -865,7 +872,7 @@ def _check_namespace(namespace: str) -> None:
 def _check_key(key: str) -> None:
     if not isinstance(key, str) or not key:
         raise MemoryUsageError("the key must be a non-empty string")
-    if len(key) > MAX_KEY_CHARS or any(ord(ch) < 32 for ch in key):
+    if len(key) > MAX_KEY_CHARS or _CONTROL.search(key):
         raise MemoryUsageError(
             f"bad key {key[:40]!r}: at most {MAX_KEY_CHARS} chars, no control characters"
         )
@@ -876,12 +883,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _annoy_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("annoy") is not None
 
 
 __all__ = [

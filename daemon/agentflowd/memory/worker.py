@@ -179,7 +179,7 @@ def refresh_indexes(store: MemoryStore) -> tuple[list[str], list[str]]:
             if state is not None:
                 ann.drop(conn, store.path, namespace)
             continue
-        if not _annoy_installed():
+        if not ann.annoy_installed():
             continue
         if state is not None and ann.stale_reason(conn, state, space) is None:
             try:
@@ -190,12 +190,6 @@ def refresh_indexes(store: MemoryStore) -> tuple[list[str], list[str]]:
         if ann.build(conn, store.path, namespace, space) is not None:
             built.append(namespace)
     return built, int8
-
-
-def _annoy_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("annoy") is not None
 
 
 def _log(db_path: Path, message: str) -> None:
