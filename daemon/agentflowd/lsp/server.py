@@ -177,7 +177,8 @@ class AgentflowServer(LanguageServer):
         path = to_fs_path(uri)
         doc = parse_document(text, Path(path) if path else None, kind)
         analysis = Analysis(document.version, text, doc, LineIndex(text, self.encoding), generation)  # type: ignore[arg-type]
-        self.analyses[uri] = analysis
+        if unquote(uri) in self.open:  # a pulled file that is not open is read again next time
+            self.analyses[uri] = analysis
         return analysis
 
     def facts(self) -> ProjectFacts:
