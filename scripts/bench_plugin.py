@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.anthropic_standin import StandIn  # noqa: E402
+from tests.e2e.anthropic_standin import StandIn, Text  # noqa: E402
 from tests.e2e.conftest import DEFAULT_CLAUDE, child_env, skill_text  # noqa: E402
 
 SKILLS = 100
@@ -95,7 +95,10 @@ def bench_claude(tmp: Path, claude: Path, runs: int) -> None:
         env = child_env(tmp, standin.base_url)
         for label, extra in (("without plugin", []), ("with --plugin-dir", ["--plugin-dir", str(REPO)])):  # fmt: skip
             argv = [str(claude), "-p", "Say hello.", "--output-format", "json", *extra]
-            times = [timed(argv, cwd=project, env=env)[0] for _ in range(runs)]
+            times = []
+            for _ in range(runs):
+                standin.script([Text("Hello.")])
+                times.append(timed(argv, cwd=project, env=env)[0])
             print(f"claude -p {label:18s} median {statistics.median(times):7.1f} ms, "
                   f"min {min(times):7.1f} ms, max {max(times):7.1f} ms ({runs} runs)")  # fmt: skip
 

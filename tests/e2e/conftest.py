@@ -64,7 +64,7 @@ def claude_bin() -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def standin() -> Iterator[StandIn]:
     with StandIn() as server:
         yield server
@@ -96,6 +96,8 @@ def child_env(tmp_path: Path, base_url: str) -> dict[str, str]:
         "ANTHROPIC_BASE_URL": base_url,
         "ANTHROPIC_API_KEY": "sk-ant-standin-not-a-key",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        # An unscripted model call gets a 500 from the stand-in: fail at once, do not back off.
+        "CLAUDE_CODE_MAX_RETRIES": "0",
         "DISABLE_AUTOUPDATER": "1",
     }
 

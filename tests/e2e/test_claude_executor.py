@@ -13,7 +13,7 @@ from agentflowd.swarm.errors import ExecutorError
 from agentflowd.swarm.events import EventBus
 from agentflowd.swarm.executors import AgentSetup, make_agent
 from agentflowd.swarm.model import Result, Task, Usage
-from tests.e2e.anthropic_standin import StandIn, Text, ToolUse
+from tests.e2e.anthropic_standin import StandIn, Text, ToolUse, texts, tool_results
 from tests.e2e.conftest import child_env
 
 pytestmark = pytest.mark.e2e
@@ -66,7 +66,7 @@ def run_agent(
 def test_one_agent_answers_through_claude_code(
     claude_env: Path, standin: StandIn, scratch_project: Path
 ) -> None:
-    standin.reset([[Text(ANSWER)]])
+    standin.script([Text(ANSWER)])
     task = Task(id="t1", kind="work", instruction="Review config.yaml for missing timeouts.")
     result = run_agent(claude_env, scratch_project, task, Budget(max_usd=5.0))
     assert result.output == ANSWER
@@ -80,34 +80,35 @@ def test_one_agent_answers_through_claude_code(
     assert result.usage.usd > 0
     [request] = standin.main_turns()
     # The task went in as the prompt and the agent's system prompt as the system prompt.
-    assert any("Review config.yaml for missing timeouts." in t for t in request.texts())
-    assert any("You review configuration files." in t for t in request.texts())
+    assert any("Review config.yaml for missing timeouts." in t for t in texts(request))
+    assert any("You review configuration files." in t for t in texts(request))
 
 
 def test_turn_limit_reached_inside_claude_code_is_a_final_error(
     claude_env: Path, standin: StandIn, scratch_project: Path
 ) -> None:
     # The model keeps calling tools; with one turn allowed Claude Code stops and says why.
-    standin.reset([[ToolUse("Skill", {"skill": "pdf-forms"})], [Text("never reached")]])
+    standin.script([ToolUse("Skill", {"skill": "pdf-forms"})])
     task = Task(id="t2", kind="work", instruction="Fill the form.")
     with pytest.raises(ExecutorError) as failure:
         run_agent(claude_env, scratch_project, task, max_turns=1)
     assert "error_max_turns" in str(failure.value)
     assert failure.value.retryable is False
     assert len(standin.main_turns()) == 1
+    assert standin.unanswered == 0
 
 
 def test_usage_is_summed_over_every_model_call(
     claude_env: Path, standin: StandIn, scratch_project: Path
 ) -> None:
     skill_md = scratch_project / ".claude" / "skills" / "pdf-forms" / "SKILL.md"
-    standin.reset([[ToolUse("Read", {"file_path": str(skill_md)})], [Text(ANSWER)]])
+    standin.script([ToolUse("Read", {"file_path": str(skill_md)})], [Text(ANSWER)])
     task = Task(id="t3", kind="work", instruction="Read the pdf-forms skill.")
     result = run_agent(claude_env, scratch_project, task)
     assert result.output == ANSWER
     _, second = standin.main_turns()
     # Claude Code really ran the tool: the file's text came back to the model.
-    [tool_result] = second.tool_results()
+    [tool_result] = tool_results(second)
     assert "MARKER-PDF-FORMS" in str(tool_result["content"])
     assert result.meta["num_turns"] == 2
     assert result.usage == Usage(

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.anthropic_standin import DEFAULT_TEXT, Recorded, StandIn, Text, ToolUse
+from tests.e2e.anthropic_standin import StandIn, Text, ToolUse, texts, tool_results, tool_uses
 from tests.e2e.conftest import SCRATCH_SKILLS, ClaudeRun
+from tests.swarm.llm_server import Request
 
 pytestmark = pytest.mark.e2e
 
@@ -23,12 +24,12 @@ REPO_SKILLS = sorted(
 )
 
 
-def hook_context(request: Recorded) -> list[str]:
+def hook_context(request: Request) -> list[str]:
     """The hook context lines Claude Code put into this request (the line and what follows it)."""
-    return [text[text.index(HOOK_LINE) :].strip() for text in request.texts() if HOOK_LINE in text]
+    return [text[text.index(HOOK_LINE) :].strip() for text in texts(request) if HOOK_LINE in text]
 
 
-def first_turn(standin: StandIn) -> Recorded:
+def first_turn(standin: StandIn) -> Request:
     turns = standin.main_turns()
     assert turns, "Claude Code sent no request with tools to the stand-in"
     return turns[0]
@@ -37,11 +38,11 @@ def first_turn(standin: StandIn) -> Recorded:
 def test_request_lists_project_skills_and_the_plugin_skills(
     run_claude: Callable[..., ClaudeRun], standin: StandIn, scratch_project: Path
 ) -> None:
-    standin.reset()
+    standin.script([Text("Hello.")])
     result = run_claude(scratch_project, "Say hello.").result
     assert result["is_error"] is False
-    assert result["result"] == DEFAULT_TEXT
-    listing = "\n".join(first_turn(standin).texts())
+    assert result["result"] == "Hello."
+    listing = "\n".join(texts(first_turn(standin)))
     assert "The following skills are available for use with the Skill tool" in listing
     for name, (description, _, _) in SCRATCH_SKILLS.items():
         assert f"- {name}: {description}" in listing
@@ -63,7 +64,7 @@ def test_hook_names_the_matching_skill(
     prompt: str,
     skill: str,
 ) -> None:
-    standin.reset()
+    standin.script([Text("On it.")])
     run = run_claude(scratch_project, prompt)
     assert run.result["is_error"] is False
     lines = hook_context(first_turn(standin))
@@ -76,7 +77,7 @@ def test_hook_names_the_matching_skill(
 def test_off_topic_prompt_adds_no_context(
     run_claude: Callable[..., ClaudeRun], standin: StandIn, scratch_project: Path
 ) -> None:
-    standin.reset()
+    standin.script([Text("Leaves.")])
     run = run_claude(scratch_project, "Write a haiku about autumn leaves falling in the rain.")
     assert run.result["is_error"] is False
     assert hook_context(first_turn(standin)) == []
@@ -100,22 +101,16 @@ def test_skill_tool_use_loads_the_skill(
     if marker is None:
         body = Path(__file__).resolve().parents[2] / ".claude" / "skills" / skill.split(":")[1]
         marker = _first_body_line(body / "SKILL.md")
-    standin.reset([[ToolUse("Skill", {"skill": skill})], [Text("Skill applied.")]])
+    standin.script([ToolUse("Skill", {"skill": skill})], [Text("Skill applied.")])
     result = run_claude(scratch_project, "Use the skill.").result
     assert result["is_error"] is False
     assert result["result"] == "Skill applied."
     turns = standin.main_turns()
     assert len(turns) == 2, [t.body.get("messages", [])[-1:] for t in turns]
     follow_up = turns[1]
-    [tool_use] = [
-        block
-        for message in follow_up.body["messages"]
-        if message["role"] == "assistant" and isinstance(message["content"], list)
-        for block in message["content"]
-        if block.get("type") == "tool_use"
-    ]
+    [tool_use] = tool_uses(follow_up)
     assert tool_use["name"] == "Skill"
-    [tool_result] = follow_up.tool_results()
+    [tool_result] = tool_results(follow_up)
     assert tool_result["tool_use_id"] == tool_use["id"]
     assert not tool_result.get("is_error"), tool_result
     # Claude Code answers the tool call and adds the skill's body right after the tool_result,
@@ -126,7 +121,7 @@ def test_skill_tool_use_loads_the_skill(
         if isinstance(message["content"], list) and tool_result in message["content"]
     ]
     assert answer["role"] == "user"
-    assert marker in "\n".join(Recorded("", {}, {"messages": [answer]}).texts())
+    assert marker in "\n".join(texts(Request("", {}, {"messages": [answer]}, 0.0)))
 
 
 def _first_body_line(skill_md: Path) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.anthropic_standin import StandIn, Text, ToolUse
+from tests.e2e.anthropic_standin import StandIn, Text, ToolUse, texts, tool_results, tool_uses
 from tests.e2e.conftest import ClaudeRun
 
 pytestmark = pytest.mark.e2e
@@ -27,43 +27,30 @@ def answers(standin: StandIn) -> dict[str, str]:
     """tool_use id -> the text of its tool_result, over the whole conversation."""
     out: dict[str, str] = {}
     for turn in standin.main_turns():
-        for result in turn.tool_results():
+        for result in tool_results(turn):
             content = result["content"]
             out[result["tool_use_id"]] = content if isinstance(content, str) else str(content)
     return out
-
-
-def tool_uses(standin: StandIn, name: str) -> list[str]:
-    last = standin.main_turns()[-1]
-    return [
-        block["id"]
-        for message in last.body["messages"]
-        if message["role"] == "assistant" and isinstance(message["content"], list)
-        for block in message["content"]
-        if block.get("type") == "tool_use" and block["name"] == name
-    ]
 
 
 def test_lsp_tool_is_answered_by_agentflowd_serve(
     run_claude: Callable[..., ClaudeRun], standin: StandIn, scratch_project: Path
 ) -> None:
     skill_md = scratch_project / ".claude" / "skills" / "pdf-forms" / "SKILL.md"
-    standin.reset(
-        [
-            [LOAD_LSP_TOOL],
-            [lsp("documentSymbol", skill_md, 1, 1)],
-            [lsp("hover", skill_md, 2, 2)],  # on the `name` key (1-based, as Claude Code counts)
-            [Text("Looked.")],
-        ]
+    standin.script(
+        [LOAD_LSP_TOOL],
+        [lsp("documentSymbol", skill_md, 1, 1)],
+        [lsp("hover", skill_md, 2, 2)],  # on the `name` key (1-based, as Claude Code counts)
+        [Text("Looked.")],
     )
     result = run_claude(scratch_project, "Show me the outline of the pdf-forms skill.").result
     assert result["is_error"] is False
-    texts = answers(standin)
-    symbols_id, hover_id = tool_uses(standin, "LSP")
-    assert "name (Property) pdf-forms" in texts[symbols_id]
-    assert "description (Property)" in texts[symbols_id]
-    assert "**`name`**" in texts[hover_id]
-    assert "lowercase letters, digits and single hyphens" in texts[hover_id]
+    replies = answers(standin)
+    symbols_id, hover_id = (t["id"] for t in tool_uses(standin.main_turns()[-1], "LSP"))
+    assert "name (Property) pdf-forms" in replies[symbols_id]
+    assert "description (Property)" in replies[symbols_id]
+    assert "**`name`**" in replies[hover_id]
+    assert "lowercase letters, digits and single hyphens" in replies[hover_id]
 
 
 def test_diagnostics_after_a_write_reach_the_model(
@@ -76,15 +63,13 @@ def test_diagnostics_after_a_write_reach_the_model(
         "---\nname: fan-out\ndescription: Runs reviewers in parallel.\n"
         "coordination:\n  topology: blob\n---\n# Fan out\n"
     )
-    standin.reset(
-        [
-            [ToolUse("Write", {"file_path": str(broken), "content": content})],
-            # An LSP request on the file orders things: the server publishes the file's
-            # diagnostics before it answers, so they are registered before the next turn.
-            [LOAD_LSP_TOOL],
-            [lsp("documentSymbol", broken, 1, 1)],
-            [Text("Written.")],
-        ]
+    standin.script(
+        [ToolUse("Write", {"file_path": str(broken), "content": content})],
+        # An LSP request on the file orders things: the server publishes the file's
+        # diagnostics before it answers, so they are registered before the next turn.
+        [LOAD_LSP_TOOL],
+        [lsp("documentSymbol", broken, 1, 1)],
+        [Text("Written.")],
     )
     run = run_claude(
         scratch_project, "Create the fan-out skill.", "--permission-mode", "acceptEdits"
@@ -96,7 +81,7 @@ def test_diagnostics_after_a_write_reach_the_model(
     reported = [
         text
         for turn in turns[1:]
-        for text in turn.texts()  # attachments come as role "system" messages
+        for text in texts(turn)  # attachments come as role "system" messages
         if "<new-diagnostics>" in text and "(agentflowd)" in text
     ]
     assert reported, "no agentflowd diagnostics reached the model"
