@@ -270,3 +270,29 @@ def test_a_thread_worker_embeds_in_the_background(db_path: Path, embedder) -> No
             time.sleep(0.05)
         assert mem.pending_count() == 0
         assert mem.get("default", "deploy").embedding == "ready"
+
+
+def test_one_store_shared_by_threads(store: MemoryStore) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(40):
+                store.store(f"t{n % 2}", f"k{n}-{i}", f"thread {n} value {i}")
+                store.get(f"t{n % 2}", f"k{n}-{i}")
+                store.list(namespace=f"t{n % 2}", limit=5)
+                store.search(f"value {i}", mode="keyword", k=3)
+                store.namespace_config(f"t{n % 2}")
+                store.pending_count()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(store.list(limit=None)) == 160

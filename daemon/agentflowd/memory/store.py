@@ -322,9 +322,10 @@ class MemoryStore:
 
     def namespace_config(self, namespace: str) -> NamespaceConfig:
         _check_namespace(namespace)
-        row = self.conn.execute(
-            "SELECT embed, ann_threshold FROM namespaces WHERE name = ?", (namespace,)
-        ).fetchone()
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT embed, ann_threshold FROM namespaces WHERE name = ?", (namespace,)
+            ).fetchone()
         if row is None:
             return NamespaceConfig(namespace, True, None)
         return NamespaceConfig(namespace, bool(row[0]), row[1])
@@ -504,13 +505,15 @@ class MemoryStore:
     # -- embeddings and search -----------------------------------------------------------------
 
     def pending_count(self, namespaces: Sequence[str] | None = None) -> int:
-        sql = f"SELECT count(*) FROM entries e WHERE e.needs_embed = 1 AND {LIVE}"
-        params: dict[str, Any] = {"now": time.time()}
+        """Live entries still waiting for their embedding."""
+        sql = "SELECT count(*) FROM entries e WHERE e.needs_embed = 1 "
+        sql += "AND (e.expires_at IS NULL OR e.expires_at > ?)"
+        params: list[Any] = [time.time()]
         if namespaces is not None:
             sql += f" AND e.namespace IN ({','.join('?' * len(namespaces))})"
-            sql = sql.replace(":now", "?")
-            return self.conn.execute(sql, [params["now"], *namespaces]).fetchone()[0]
-        return self.conn.execute(sql, params).fetchone()[0]
+            params.extend(namespaces)
+        with self._lock:
+            return self.conn.execute(sql, params).fetchone()[0]
 
     def embed_pending(
         self, namespaces: Sequence[str] | None = None, *, batch: int = EMBED_BATCH
@@ -670,9 +673,11 @@ class MemoryStore:
                 )
         db_bytes = _size(self.path)
         wal_bytes = _size(self.path.with_name(self.path.name + "-wal"))
+        with self._lock:
+            version = schema_version(self.conn)
         return {
             "db": str(self.path),
-            "schema_version": schema_version(self.conn),
+            "schema_version": version,
             "db_bytes": db_bytes,
             "wal_bytes": wal_bytes,
             "embedding_model": dict(space).get("embed_model"),
