@@ -384,8 +384,9 @@ class Swarm:
             reports = []
             for o in spokes:
                 if o.ok:
-                    (msg,) = self.router.send(o.agent, star.hub, o.output)
-                    report_ids.add(msg.id)
+                    msg = self._hand(o.agent, star.hub, o.output)
+                    if msg is not None:
+                        report_ids.add(msg.id)
                 reports.append(Report(o.agent, o.output, o.ok, o.error))
             hub_task = self._task(
                 f"{star.hub}.aggregate.r{r}",
@@ -440,9 +441,9 @@ class Swarm:
                     )
                     continue
                 previous = o.output
-                if not is_final and len(order) > 1:
-                    (msg,) = self.router.send(o.agent, ring.next(aid), previous)
-                    handoff = msg.id
+                if not is_final:
+                    msg = self._hand(o.agent, ring.next(aid), previous)
+                    handoff = msg.id if msg is not None else None
         self._work = list(last.values())
         self.output = previous
 
@@ -506,8 +507,8 @@ class Swarm:
             pieces = self._place(aid, children, so.result.subtasks, instruction)
         jobs: list[tuple[str, str, str, int | None]] = []
         for n, (child, text) in enumerate(pieces, 1):
-            (msg,) = self.router.send(aid, child, text)
-            jobs.append((child, text, f"{tid}.{n}", msg.id))
+            msg = self._hand(aid, child, text)
+            jobs.append((child, text, f"{tid}.{n}", msg.id if msg is not None else None))
         async with asyncio.TaskGroup() as group:
             runs = [
                 group.create_task(self._node(child, text, sub_tid, preset, mid))
@@ -518,8 +519,9 @@ class Swarm:
         for (child, _, _, _), job in zip(jobs, runs, strict=True):
             o = job.result()
             if o.ok:
-                (msg,) = self.router.send(o.agent, aid, o.output)
-                report_ids.add(msg.id)
+                msg = self._hand(o.agent, aid, o.output)
+                if msg is not None:
+                    report_ids.add(msg.id)
             reports.append(Report(child, o.output, o.ok, o.error))
         agg = self._task(
             f"{tid}.aggregate",
@@ -605,6 +607,14 @@ class Swarm:
         return out
 
     # -- messages --------------------------------------------------------------------------------
+
+    def _hand(self, sender: str, to: str, content: Any) -> Message | None:
+        """A hand-off the flow itself makes (report, subtask, ring token). None when a reassigned
+        task put the work on the very agent it goes to: there is nothing to deliver."""
+        if sender == to:
+            return None
+        (msg,) = self.router.send(sender, to, content)
+        return msg
 
     def _send_checked(self, sender: str, to: str, content: Any) -> tuple[Message, ...]:
         return self.router.send(sender, to, content)
@@ -811,7 +821,8 @@ class Swarm:
             account=tuple(account),
             usage=total,
             max_concurrency=self.scheduler.max_running if self.scheduler is not None else 0,
-            events_published=self.bus.count,
+            # + run.finished, published right after this result is made
+            events_published=self.bus.count + 1,
             events_dropped=self.bus.dropped,
             plan_info={
                 "rounds": plan.rounds,

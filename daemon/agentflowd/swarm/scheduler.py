@@ -248,7 +248,13 @@ class Scheduler:
             for m in self._by_type.get(member.agent.type, ())
             if m.healthy and m.id not in tried and task.requires <= m.agent.capabilities
         ]
-        return min(peers, key=lambda m: (m.running, m.attempts)) if peers else None
+        # Prefer a peer in the same role: a spoke's task goes to another spoke before the hub.
+        role = member.slot.role
+        return (
+            min(peers, key=lambda m: (m.slot.role != role, m.running, m.attempts))
+            if peers
+            else None
+        )
 
     async def _attempts(self, outcome: Outcome, member: Member) -> AgentFailure | None:
         task = outcome.task

@@ -23,6 +23,7 @@ from pathlib import Path
 
 DEFAULT_KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL on cancel
 DRAIN_AFTER_EXIT = 2.0  # seconds to finish reading pipes once the group is gone
+GROUP_GONE_WAIT = 2.0  # seconds to wait for SIGKILLed group members to disappear
 STDERR_TAIL = 64 * 1024
 
 
@@ -237,6 +238,7 @@ async def run_process(
         pending = [f for f in child.drained.values() if not f.done()]
         if pending:
             await asyncio.wait(pending, timeout=DRAIN_AFTER_EXIT)
+        await group_gone(proc.pid)
     except BaseException:
         await _stop(child, kill_grace)
         raise
@@ -252,7 +254,50 @@ async def _stop(child: _Child, grace: float) -> None:
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(child.exited), grace)
     signal_group(child.pid, signal.SIGKILL)
-    if not child.exited.done():
-        # SIGKILL cannot be ignored; the exit callback reaps the child even if we are cancelled again.
-        with contextlib.suppress(asyncio.CancelledError):
+    with contextlib.suppress(asyncio.CancelledError):
+        if not child.exited.done():
+            # SIGKILL cannot be ignored; the exit callback reaps the child even if we are cancelled
+            # again.
             await asyncio.shield(child.exited)
+        await group_gone(child.pid)
+
+
+def _only_zombies(pgid: int) -> bool:
+    """Whether every process still in group `pgid` has exited (Linux /proc; False elsewhere)."""
+    try:
+        entries = [p.name for p in Path("/proc").iterdir()]
+    except OSError:
+        return False
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the command name: state, ppid, pgrp.
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return False
+    return Path("/proc/self/stat").exists()
+
+
+async def group_gone(pgid: int, timeout: float = GROUP_GONE_WAIT) -> bool:
+    """Wait until no process of group `pgid` exists (killed members take a moment to die), so
+    that when an agent's run returns nothing it started is still running. False on timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    delay = 0.001
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        if _only_zombies(pgid):
+            return True  # dead; they stay listed until their new parent (init) reaps them
+        if asyncio.get_running_loop().time() >= deadline:
+            return False
+        signal_group(pgid, signal.SIGKILL)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)

@@ -73,13 +73,18 @@ def _walk(root: Path) -> list[Path]:
     return out
 
 
+def _matches(rel: Path, pattern: str | None) -> bool:
+    # PurePath.match anchors at the right, so `*.py` matches at any depth; no pattern matches all.
+    return pattern is None or rel.match(pattern)
+
+
 def _list_files(args: Mapping[str, Any], ctx: AgentContext) -> str:
-    pattern = args.get("pattern") or "**/*"
-    if not isinstance(pattern, str):
+    pattern = args.get("pattern") or None
+    if pattern is not None and not isinstance(pattern, str):
         raise ToolError("`pattern` must be a glob string")
     root = ctx.project.resolve()
     hits = sorted(
-        str(p.relative_to(root)) for p in _walk(root) if p.relative_to(root).match(pattern)
+        str(p.relative_to(root)) for p in _walk(root) if _matches(p.relative_to(root), pattern)
     )
     more = f"\n[... {len(hits) - MAX_LIST} more]" if len(hits) > MAX_LIST else ""
     return "\n".join(hits[:MAX_LIST]) + more if hits else "(no files match)"
@@ -93,12 +98,12 @@ def _grep(args: Mapping[str, Any], ctx: AgentContext) -> str:
         rx = re.compile(pattern)
     except re.error as exc:
         raise ToolError(f"bad regular expression: {exc}") from exc
-    glob = args.get("glob") or "**/*"
+    glob = args.get("glob") or None
     root = ctx.project.resolve()
     out = []
     for path in _walk(root):
         rel = path.relative_to(root)
-        if not rel.match(glob) or path.stat().st_size > 2_000_000:
+        if not _matches(rel, glob) or path.stat().st_size > 2_000_000:
             continue
         try:
             text = path.read_text(encoding="utf-8")
