@@ -307,3 +307,25 @@ def test_client_without_daemon_and_with_a_mute_one(tmp_path: Path) -> None:
         for conn in accepted:
             conn.close()
         mute.close()
+
+
+def test_first_skills_folder_created_while_running_is_watched(tmp_path: Path) -> None:
+    project = tmp_path / "bare"
+    (project / ".git").mkdir(parents=True)
+    home = tmp_path / "home"
+    home.mkdir()
+    process = start_daemon(project, home)
+    try:
+        wait_ping(project)
+        assert client.call(project, "skills.list", {})["skills"] == []
+        skill = project / ".claude" / "skills" / "late"
+        skill.mkdir(parents=True)
+        (skill / "SKILL.md").write_text("---\nname: late\ndescription: Came later.\n---\n")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if client.call(project, "skills.list", {})["skills"]:
+                break
+            time.sleep(0.1)
+        assert [s["name"] for s in client.call(project, "skills.list", {})["skills"]] == ["late"]
+    finally:
+        stop_daemon(project, process)

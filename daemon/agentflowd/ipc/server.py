@@ -164,6 +164,15 @@ class IpcServer:
             self.socket_path.unlink()
         self._ownership.release()
 
+    def abandon(self) -> None:
+        """Remove the socket file and drop ownership after the event loop is already gone."""
+        if self._server is None:
+            return
+        self._server = None
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+        self._ownership.release()
+
     async def keep_trying(self, interval: float = 10.0) -> None:
         """Retry `start` until this process owns the socket (run as a background task)."""
         while self._server is None:

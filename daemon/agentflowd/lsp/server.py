@@ -684,10 +684,10 @@ def _validate_files(paths: list[Path], encoding: str) -> list[tuple[str, list[ls
 def run(options: ServeOptions, tcp: tuple[str, int] | None = None) -> int:
     """Serve until the client goes away; returns the exit status (1 after `exit` without
     `shutdown`, as LSP asks)."""
-    server = build_server(options)
     if not log.isEnabledFor(logging.DEBUG):
         # pygls logs a traceback for every error response, expected ones included.
         logging.getLogger("pygls").setLevel(logging.CRITICAL)
+    server = build_server(options)
     if tcp is not None:
         try:
             server.start_tcp(*tcp)
@@ -705,6 +705,8 @@ def run(options: ServeOptions, tcp: tuple[str, int] | None = None) -> int:
 
 
 def _close(server: AgentflowServer) -> None:
+    if server.ipc is not None:
+        server.ipc.abandon()  # the client left without `shutdown` (TCP disconnect)
     server.work.shutdown(wait=False, cancel_futures=True)
     server.swarms.shutdown(wait=False, cancel_futures=True)
     if server.services is not None:
