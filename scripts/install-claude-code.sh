@@ -8,7 +8,9 @@ set -euo pipefail
 # Pinned because the e2e tests assert on what this client puts in its requests;
 # bump deliberately and re-run tests/e2e.
 VERSION="${CLAUDE_CODE_VERSION:-2.1.331}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HERE="${BASH_SOURCE[0]%/*}"
+[ "$HERE" != "${BASH_SOURCE[0]}" ] || HERE=.
+ROOT="$(cd "$HERE/.." && pwd)"
 PREFIX="$ROOT/.tools/claude-code"
 BIN="$PREFIX/node_modules/.bin/claude"
 MANIFEST="$PREFIX/node_modules/@anthropic-ai/claude-code/package.json"
