@@ -149,3 +149,61 @@ def test_serve_rejects_contradictory_flags(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 2 and "--no-lsp" in result.stderr
+
+
+def read_until(process: subprocess.Popen[bytes], method: str, timeout: float = 15) -> dict:
+    """Read the server's messages until one with `method` arrives."""
+    import selectors
+
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    buffer = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not selector.select(timeout=0.1):
+            continue
+        buffer += os.read(process.stdout.fileno(), 65536)
+        while b"\r\n\r\n" in buffer:
+            header, rest = buffer.split(b"\r\n\r\n", 1)
+            length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            if len(rest) < length:
+                break
+            payload, buffer = json.loads(rest[:length]), rest[length:]
+            if payload.get("method") == method:
+                return payload
+    raise AssertionError(f"no {method} within {timeout}s")
+
+
+def test_initialization_options_force_push_for_a_pull_client(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    process = subprocess.Popen(
+        [*SERVER_COMMAND, "--no-socket"],
+        env=server_env(home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    uri = (project / ".claude" / "skills" / "broken" / "SKILL.md").as_uri()
+    init = {
+        "processId": None,
+        "rootUri": project.as_uri(),
+        "capabilities": {"textDocument": {"diagnostic": {}}},  # a client that could pull
+        "initializationOptions": {"diagnostics": "push", "diagnosticsDelayMs": 0},
+    }
+    doc = {"uri": uri, "languageId": "markdown", "version": 1, "text": "---\nname: x\n---\n"}
+    for payload in (
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": doc}},
+    ):
+        process.stdin.write(message(payload))
+    process.stdin.flush()
+    published = read_until(process, "textDocument/publishDiagnostics")
+    assert published["params"]["uri"] == uri
+    assert {d["code"] for d in published["params"]["diagnostics"]} >= {"AF013"}
+    process.stdin.close()
+    assert finish(process)[0] == 0

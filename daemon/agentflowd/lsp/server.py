@@ -25,7 +25,7 @@ import signal
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +93,11 @@ class Analysis:
             self._diagnostics = validate_document(self.doc)
         return self._diagnostics
 
+    def refresh(self, generation: int) -> None:
+        """Files on disk changed (links may now resolve): recompute the findings on next use."""
+        if generation != self.generation:
+            self._diagnostics, self.generation = None, generation
+
 
 def quick_kind(path: Path) -> DocumentKind:
     """What a file is, rejecting ordinary markdown on its name alone."""
@@ -144,7 +149,6 @@ class AgentflowServer(LanguageServer):
         self.open: dict[str, str] = {}  # unquoted uri (pygls' key) -> the client's own uri
         self.analyses: dict[str, Analysis] = {}
         self.timers: dict[str, asyncio.TimerHandle] = {}
-        self.stop = threading.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
         self._watch_stop: asyncio.Event | None = None
         self.running_swarms: dict[Any, asyncio.Future[Any]] = {}
@@ -171,8 +175,7 @@ class AgentflowServer(LanguageServer):
         generation = self.state.generation if self.state else 0
         cached = self.analyses.get(uri)
         if cached is not None and cached.text is text and cached.version == document.version:
-            if cached.generation != generation:
-                cached._diagnostics, cached.generation = None, generation
+            cached.refresh(generation)
             return cached
         path = to_fs_path(uri)
         doc = parse_document(text, Path(path) if path else None, kind)
@@ -333,21 +336,14 @@ class AgentflowServer(LanguageServer):
         future.add_done_callback(lambda _: self.running_swarms.pop(stop, None))
         status = "failed"
         try:
-            result = await asyncio.shield(future)
+            with _as_rpc_errors():
+                result = await asyncio.shield(future)
             status = result.get("status", "finished")
             return result
         except asyncio.CancelledError:
             stop.request("cancelled by the client ($/cancelRequest)")
             status = "cancelled"
             raise
-        except UsageError as exc:
-            raise JsonRpcInvalidParams(str(exc)) from None
-        except NotBuiltError as exc:
-            raise JsonRpcException(str(exc), ERR_NOT_AVAILABLE, {"code": "not_available"}) from None
-        except NotFoundError as exc:
-            raise JsonRpcException(str(exc), ERR_NOT_FOUND, {"code": "not_found"}) from None
-        except AgentflowError as exc:
-            raise JsonRpcException(str(exc), ERR_FAILED, {"code": "failed"}) from None
         finally:
             if token is not None:
                 self.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=status))
@@ -356,16 +352,23 @@ class AgentflowServer(LanguageServer):
     # ----- custom requests
 
     async def request(self, fn: Callable[[dict[str, Any]], Any], params: dict[str, Any]) -> Any:
-        try:
+        with _as_rpc_errors():
             return await self.in_work(fn, params)
-        except UsageError as exc:
-            raise JsonRpcInvalidParams(str(exc)) from None
-        except NotBuiltError as exc:
-            raise JsonRpcException(str(exc), ERR_NOT_AVAILABLE, {"code": "not_available"}) from None
-        except NotFoundError as exc:
-            raise JsonRpcException(str(exc), ERR_NOT_FOUND, {"code": "not_found"}) from None
-        except AgentflowError as exc:
-            raise JsonRpcException(str(exc), ERR_FAILED, {"code": "failed"}) from None
+
+
+@contextlib.contextmanager
+def _as_rpc_errors() -> Iterator[None]:
+    """Typed agentflowd errors as JSON-RPC errors; `data.code` is the socket's error code."""
+    try:
+        yield
+    except UsageError as exc:
+        raise JsonRpcInvalidParams(str(exc), data={"code": "invalid_params"}) from None
+    except NotBuiltError as exc:
+        raise JsonRpcException(str(exc), ERR_NOT_AVAILABLE, {"code": "not_available"}) from None
+    except NotFoundError as exc:
+        raise JsonRpcException(str(exc), ERR_NOT_FOUND, {"code": "not_found"}) from None
+    except AgentflowError as exc:
+        raise JsonRpcException(str(exc), ERR_FAILED, {"code": "failed"}) from None
 
 
 def build_server(options: ServeOptions) -> AgentflowServer:
