@@ -163,6 +163,38 @@ def bench_cli(folder: Path, sentences: list[str], runs: int) -> None:
             f"memory search QUERY --mode {mode} (1k entries)",
             timed_runs(lambda mode=mode: run(["search", next(queries), "--mode", mode]), runs),
         )
+    # The same calls answered by a running project daemon (model already loaded).
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "agentflowd", "serve", "--no-lsp", "--project", str(project)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        from agentflowd.ipc import client
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client.call(project, "ping", {})
+                break
+            except client.DaemonUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        run(["search", "warm up the daemon's model"])
+        line(
+            "memory store k v (daemon running: embeds at once)",
+            timed_runs(lambda: run(["store", f"d{next(counter)}", "some value"]), runs),
+        )
+        line(
+            "memory search QUERY --mode hybrid (daemon running)",
+            timed_runs(lambda: run(["search", next(queries)]), runs),
+        )
+    finally:
+        client.call(project, "shutdown", {})
+        daemon.wait(timeout=30)
 
 
 # -- 2. inserts --------------------------------------------------------------------------------

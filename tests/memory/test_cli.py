@@ -270,3 +270,62 @@ def test_maintain_embeds_and_reports(memory_cli: Run) -> None:
     report = ok_json(memory_cli("maintain", "--json"))
     assert report["embedded"] == 1 and report["purged"] == 1 and report["built"] == []
     assert ok_json(memory_cli("stats", "--json"))["pending_embeddings"] == 0
+
+
+def test_a_running_daemon_serves_store_and_search(cli_env: dict[str, str], tmp_path: Path) -> None:
+    from agentflowd.ipc import client
+
+    project = tmp_path / "proj"
+    (project / ".git").mkdir(parents=True)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "agentflowd", "serve", "--no-lsp", "--project", str(project)],
+        env=cli_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+    def run(*args: str, env: dict[str, str] = cli_env) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "agentflowd", "memory", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=project,
+            timeout=120,
+        )
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.call(project, "ping", {})
+                break
+            except client.DaemonUnavailable:
+                assert time.monotonic() < deadline, "the daemon did not start"
+                time.sleep(0.05)
+        stored = ok_json(run("store", "deploy", "deploys happen on Tuesdays", "--json"))
+        assert stored["served_by"] == "daemon"
+        assert stored["entry"]["embedding"] == "ready"  # the daemon embeds at once
+        found = ok_json(run("search", "when do we release to production?", "--json"))
+        assert found["served_by"] == "daemon"
+        assert found["hits"][0]["entry"]["key"] == "deploy"
+        # An explicit database is never the daemon's business.
+        other = ok_json(
+            run(
+                "search",
+                "tuesday",
+                "--mode",
+                "keyword",
+                "--json",
+                "--db",
+                str(tmp_path / "other.db"),
+            )
+        )
+        assert other["served_by"] == "process" and other["hits"] == []
+        # Usage errors from the daemon keep their exit code and stay one line.
+        fails(run("search", "x", "-k", "5000"), 2, "k")
+    finally:
+        if daemon.poll() is None:
+            client.call(project, "shutdown", {})
+        daemon.communicate(timeout=30)
