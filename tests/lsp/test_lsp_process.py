@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -205,5 +206,42 @@ def test_initialization_options_force_push_for_a_pull_client(tmp_path: Path) -> 
     published = read_until(process, "textDocument/publishDiagnostics")
     assert published["params"]["uri"] == uri
     assert {d["code"] for d in published["params"]["diagnostics"]} >= {"AF013"}
+    process.stdin.close()
+    assert finish(process)[0] == 0
+
+
+def test_claude_code_gets_the_matcher_loaded_up_front(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    process = subprocess.Popen(
+        SERVER_COMMAND,
+        env=server_env(home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    init = {
+        "processId": None,
+        "rootUri": project.as_uri(),
+        "capabilities": {},
+        "clientInfo": {"name": "claude-code", "version": "2.1.0"},
+    }
+    process.stdin.write(
+        message({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
+    )
+    process.stdin.write(message({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    ready = False
+    while not ready and time.monotonic() < deadline:
+        with contextlib.suppress(client.DaemonUnavailable):
+            ready = client.call(project, "ping", {})["matcher_ready"]
+        time.sleep(0.1)
+    assert ready
+    started = time.monotonic()
+    result = client.call(project, "skills.match", {"prompt": "review this code"}, timeout=30)
+    assert result["candidates"] and time.monotonic() - started < 5  # no model load here
     process.stdin.close()
     assert finish(process)[0] == 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 STATE_DIR = ".agentflow"
@@ -38,6 +37,8 @@ def runtime_dir() -> Path:
     base = os.environ.get("XDG_RUNTIME_DIR")
     if base and Path(base).is_dir():
         return Path(base) / "agentflowd"
+    import tempfile  # only deep projects without a runtime dir get here; keep the import off hooks
+
     return Path(tempfile.gettempdir()) / f"agentflowd-{os.getuid()}"
 
 

@@ -145,6 +145,7 @@ class AgentflowServer(LanguageServer):
         self.ipc: IpcServer | None = None
         self.encoding = "utf-16"
         self.push = True
+        self.warm_matcher = False
         self.kinds: dict[str, DocumentKind] = {}
         self.open: dict[str, str] = {}  # unquoted uri (pygls' key) -> the client's own uri
         self.analyses: dict[str, Analysis] = {}
@@ -254,6 +255,14 @@ class AgentflowServer(LanguageServer):
         for uri in list(self.open.values()):
             if self.push and self.kind_of(uri) != "other":
                 self.publish(uri)  # catalog-dependent answers may have been empty until now
+        await self._warm_matcher()
+
+    async def _warm_matcher(self) -> None:
+        if self.warm_matcher and self.services is not None:
+            try:
+                await self.in_work(self.services.warm_matcher)
+            except AgentflowError as exc:
+                log.warning("matcher not warmed up: %s", exc)
 
     async def stop_background(self) -> None:
         if self._watch_stop is not None:
@@ -287,6 +296,7 @@ class AgentflowServer(LanguageServer):
     async def files_changed(self, paths: set[Path]) -> None:
         assert self.state is not None
         await self.in_work(self.state.refresh)
+        self.spawn(self._warm_matcher())
         for path in paths:
             self.kinds.pop(convert.uri_for(path), None)
         if self.push:
@@ -390,8 +400,14 @@ def build_server(options: ServeOptions) -> AgentflowServer:
         ls.services = Services(ls.state, mode="lsp")
         ls.encoding = str(ls.workspace.position_encoding or "utf-16")
         ls.push = get_capability(params.capabilities, "text_document.diagnostic", None) is None
+        # Claude Code's prompt hook asks this server (over the socket) to match every prompt:
+        # load the model up front there. Editors never pay its memory unless they ask.
+        client = (params.client_info.name if params.client_info else "").lower()
+        ls.warm_matcher = "claude" in client
         init = params.initialization_options
         if isinstance(init, dict):
+            if isinstance(init.get("warmMatcher"), bool):
+                ls.warm_matcher = init["warmMatcher"]
             mode = init.get("diagnostics")
             if mode in ("push", "pull"):
                 ls.push = mode == "push"

@@ -64,6 +64,8 @@ class Services:
             "project": str(self.state.project),
             "uptime": round(time.time() - self.state.started, 3),
             "skills": len(self.state.catalog().skills) if self.state.loaded else None,
+            "matcher_ready": self._matcher is not None
+            and self._matcher[0] == self.state.generation,
         }
 
     # ----- skills
