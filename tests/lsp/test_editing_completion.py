@@ -175,6 +175,11 @@ def test_keys_under_a_list_without_dash_get_one() -> None:
     assert items["type"].insert_text == "- type: "
 
 
+def test_unclosed_frontmatter_being_typed_still_completes() -> None:
+    assert "name" in labels("---\nna‸")
+    assert "mesh" in labels("---\ncoordination:\n  topology: ‸")
+
+
 def test_no_completion_inside_block_scalar_comment_or_other_files() -> None:
     assert labels("---\ndescription: |\n  Use this: ‸\n---\n") == []
     assert labels("---\n# note ‸\n---\n") == []
