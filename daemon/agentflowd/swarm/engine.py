@@ -161,6 +161,7 @@ class Swarm:
     ) -> None:
         check_plan(plan)
         self.plan = plan
+        self._slots = {s.id: s for s in plan.slots}
         self.run_id = run_id or new_run_id()
         self.bus = bus or EventBus()
         self.rng = rng or random.Random()
@@ -302,8 +303,8 @@ class Swarm:
         """(task id, agent id, instruction, requires) for each piece of work among `pool`."""
         plan = self.plan
         if not plan.tasks:
-            return [(f"{a}", a, plan.slot(a).instruction, frozenset()) for a in pool]
-        slots = [plan.slot(a) for a in pool]
+            return [(f"{a}", a, self._slots[a].instruction, frozenset()) for a in pool]
+        slots = [self._slots[a] for a in pool]
         load = dict.fromkeys(pool, 0)
         out = []
         for spec in plan.tasks:
@@ -369,7 +370,7 @@ class Swarm:
         plan = self.plan
         star = self.topology
         assert isinstance(star, Star)
-        hub_slot = plan.slot(star.hub)
+        hub_slot = self._slots[star.hub]
         work = self._assignments(list(star.spokes))
         hub_out: Outcome | None = None
         spokes: list[Outcome] = []
@@ -426,7 +427,7 @@ class Swarm:
                     f"{aid}.r{r}",
                     "work",
                     aid,
-                    plan.slot(aid).instruction,
+                    self._slots[aid].instruction,
                     r,
                     hidden=frozenset({handoff}) if handoff is not None else frozenset(),
                     previous=previous,
@@ -457,7 +458,7 @@ class Swarm:
             for tid, aid, text, req in self._assignments(leaves):
                 preset.setdefault(aid, []).append((tid, text, req))
         self.router.round = 1
-        root = await self._node(tree.root, plan.slot(tree.root).instruction, "root", preset, None)
+        root = await self._node(tree.root, self._slots[tree.root].instruction, "root", preset, None)
         self.output = root.output if root.ok else None
 
     async def _node(
@@ -479,7 +480,6 @@ class Swarm:
             )
             self._work.append(o)
             return o
-        plan = self.plan
         pieces = self._preset_for(aid, preset)
         if pieces is None:
             split = self._task(
@@ -527,7 +527,7 @@ class Swarm:
             f"{tid}.aggregate",
             "aggregate",
             aid,
-            plan.slot(aid).instruction,
+            self._slots[aid].instruction,
             1,
             hidden=frozenset(report_ids),
             reports=tuple(reports),
@@ -751,9 +751,12 @@ class Swarm:
             if o.task.kind == "vote" and o.status == "failed":
                 account.append(f"{o.agent}: no ballot ({o.error})")
         unread = self.router.unread()
+        by_agent: dict[str, list[Outcome]] = {}
+        for o in ledger:
+            by_agent.setdefault(o.agent, []).append(o)
         agents = []
         for m in self.members.values():
-            mine = [o for o in ledger if o.agent == m.id]
+            mine = by_agent.get(m.id, [])
             if any(o.status == "cancelled" for o in mine):
                 status = "cancelled"
             elif not m.healthy or any(o.status == "failed" for o in mine):

@@ -6,6 +6,7 @@ refuses, before anything runs, a plan whose tasks need capabilities that no agen
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,7 @@ def check_plan(plan: Plan) -> None:
             f"unknown topology {plan.topology!r} (use one of: {', '.join(TOPOLOGIES)})"
         )
     ids = [s.id for s in plan.slots]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
         raise SwarmConfigError(f"agent ids must be unique: {', '.join(dupes)}")
     if plan.tasks and plan.topology == "ring":
