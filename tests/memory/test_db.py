@@ -165,3 +165,19 @@ def test_apply_migrations_is_a_no_op_at_latest(tmp_path: Path) -> None:
 def test_the_extension_path_points_at_the_shipped_library() -> None:
     folder = Path(vec_extension_path()).parent
     assert any(p.name.startswith("vec0") for p in folder.iterdir())
+
+
+def test_a_full_database_is_an_environment_error_and_loses_nothing(
+    tmp_path: Path, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    with MemoryStore(
+        tmp_path / "full.db", embedder=embedder, background="off", embed_on_write=False
+    ) as mem:
+        mem.store("default", "kept", "small value")
+        pages = mem.conn.execute("PRAGMA page_count").fetchone()[0]
+        # SQLite's own size cap produces the same SQLITE_FULL a full disk does.
+        mem.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        with pytest.raises(MemoryDBError, match="disk full"):
+            mem.store("default", "big", "x" * 200_000)
+        assert [e.key for e in mem.list()] == ["kept"]
+        assert not mem.conn.in_transaction

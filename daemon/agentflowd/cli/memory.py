@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -54,13 +54,18 @@ namespace_option = click.option(
 )
 
 
-def _open(db_path: Path | None, project: Path | None, **kwargs: Any) -> MemoryStore:
+@contextlib.contextmanager
+def _open(db_path: Path | None, project: Path | None, **kwargs: Any) -> Iterator[MemoryStore]:
+    """The store for this command; SQLite environment failures become one-line errors (exit 3)."""
+    from agentflowd.memory.db import environment_errors
     from agentflowd.memory.paths import resolve_db_path
     from agentflowd.memory.store import MemoryStore
 
     if project is not None and not project.is_dir():
         raise UsageError(f"no such project folder: {project}")
-    return MemoryStore(resolve_db_path(db=db_path, project=project), **kwargs)
+    path = resolve_db_path(db=db_path, project=project)
+    with environment_errors(path), MemoryStore(path, **kwargs) as mem:
+        yield mem
 
 
 def _via_daemon(

@@ -15,7 +15,7 @@ import contextlib
 import importlib.util
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,6 +32,19 @@ BUSY_TIMEOUT_MS = 2_000
 WRITE_DEADLINE_S = 120.0
 
 _BUSY = (apsw.BusyError, apsw.LockedError)
+# Failures of the machine or the file rather than of our SQL: reported as MemoryDBError (exit 3).
+_ENVIRONMENT = (
+    apsw.FullError,
+    apsw.IOError,
+    apsw.CorruptError,
+    apsw.NotADBError,
+    apsw.ReadOnlyError,
+    apsw.CantOpenError,
+    apsw.PermissionsError,
+    apsw.ProtocolError,
+    apsw.NoMemError,
+    apsw.ExtensionLoadingError,
+)
 
 
 def vec_extension_path() -> str:
@@ -80,6 +93,16 @@ def open_db(path: Path, *, migrate: bool = True) -> apsw.Connection:
         conn.close()
         raise
     return conn
+
+
+@contextlib.contextmanager
+def environment_errors(path: Path | str | None = None) -> Iterator[None]:
+    """Turn SQLite's disk-full, I/O, corruption and permission errors into MemoryDBError."""
+    try:
+        yield
+    except _ENVIRONMENT as exc:
+        where = f" {path}" if path else ""
+        raise MemoryDBError(f"memory database{where}: {_reason(exc)}") from exc
 
 
 def _enable_wal(conn: apsw.Connection) -> None:
@@ -148,6 +171,11 @@ def write_transaction(
         except _BUSY as exc:
             _rollback(conn)
             attempt = _backoff(attempt, give_up, exc)
+        except _ENVIRONMENT as exc:
+            _rollback(conn)
+            raise MemoryDBError(
+                f"memory database: {_reason(exc)} (the write was not committed)"
+            ) from exc
         except BaseException:
             _rollback(conn)
             raise
