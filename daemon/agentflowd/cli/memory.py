@@ -81,13 +81,13 @@ def _via_daemon(
 
     if db_path is not None or os.environ.get(DB_ENV, "").strip():
         return None
-    from agentflowd.ipc import client
     from agentflowd.ipc.paths import socket_path
     from agentflowd.project import find_project_root
 
     root = find_project_root(project)
     if not socket_path(root).exists():
         return None
+    from agentflowd.ipc import client
     try:
         doc = client.call(root, method, params, timeout=DAEMON_TIMEOUT_S)
     except (client.DaemonUnavailable, client.DaemonNotAvailable):
