@@ -13,6 +13,7 @@ import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NoReturn
 
 from agentflowd.errors import UsageError
 from agentflowd.ipc import paths
@@ -31,8 +32,8 @@ def _log_failure(future: asyncio.Future[None]) -> None:
         log.warning("warming up the matcher failed: %s", future.exception())
 
 
-def run(project: Path) -> int:
-    """Serve until stopped; never returns (the process exits, see below)."""
+def run(project: Path) -> NoReturn:
+    """Serve until stopped, then end the process (see below)."""
     code = asyncio.run(_main(project))
     # A warm-up or request may still run in a work thread (loading the model takes a second or
     # two); the socket and pid file are gone and the database is closed, so exit now rather
