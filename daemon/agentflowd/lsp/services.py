@@ -20,6 +20,7 @@ from typing import Any
 from agentflowd import __version__
 from agentflowd.errors import NotBuiltError, NotFoundError, UsageError
 from agentflowd.lsp.state import ProjectState
+from agentflowd.project import state_dir
 from agentflowd.skills.model import Skill
 
 PROTOCOL = 1
@@ -192,7 +193,9 @@ class Services:
             if self._memory is None:
                 store_mod = require_module("agentflowd.memory.store", "the memory store")
                 paths_mod = require_module("agentflowd.memory.paths", "the memory store")
-                db = paths_mod.resolve_db_path(project=self.state.project)
+                # Always the project's default database (never $AGENTFLOWD_MEMORY_DB): that is
+                # the one the CLI sends here; other databases are opened in the CLI's process.
+                db = state_dir(self.state.project) / paths_mod.DB_NAME
                 db.parent.mkdir(parents=True, exist_ok=True)
                 # A long-lived process keeps the embedder loaded: embed as entries are written.
                 self._memory = store_mod.MemoryStore(db, embed_on_write=True, background="thread")
