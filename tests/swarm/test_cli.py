@@ -282,3 +282,28 @@ def test_events_follow_streams_until_the_run_ends(home: Path, tmp_path: Path, cl
     streamed = [json.loads(line) for line in follow.stdout.splitlines()]
     assert streamed[-1]["kind"] == "run.finished"
     assert [e["seq"] for e in streamed] == list(range(1, len(streamed) + 1))
+
+
+def test_memory_persistence_keeps_the_result_as_a_memory_entry(cli, tmp_path: Path) -> None:
+    from agentflowd.memory.store import MemoryStore
+
+    project = make_project(
+        tmp_path / "p", extra="memory: {persistence: true, namespace: reviews, ttl: 7d}"
+    )
+    done = cli(
+        "swarm", "run", "check", "--project", str(project), "--json", "--input", "target=db.py"
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["memory"] == {"namespace": "reviews", "key": f"run/{out['run_id']}"}
+    with MemoryStore(
+        project / ".agentflow" / "memory.db", embed_on_write=False, background="off"
+    ) as store:
+        entry = store.get("reviews", f"run/{out['run_id']}")
+    assert entry.is_json and entry.value["status"] == "succeeded"
+    assert [d["outcome"] for d in entry.value["decisions"]] == ["accepted", "rejected"]
+    assert "swarm-run" in entry.tags
+    assert (
+        entry.expires_at is not None
+        and 6.9 * 86400 < entry.expires_at - entry.created_at <= 7 * 86400
+    )

@@ -237,3 +237,58 @@ def test_ballots_from_an_answer() -> None:
     bogus = ballots_for(Result(choice="p9"), props)
     assert all(b.vote == "abstain" for b, _ in bogus.values())
     assert "not a proposal" in (bogus["p1"][1] or "")
+
+
+def test_engine_weighted_vote_uses_slot_weights_and_ballot_confidence() -> None:
+    from tests.swarm.support import Scripted, plan, run, slot
+
+    def votes(vote: str, confidence: float | None = None):
+        return lambda task: Result(ballots={p.id: Ballot(vote, confidence) for p in task.proposals})  # type: ignore[arg-type]
+
+    lead = Scripted("lead", work="ship it", vote=votes("approve"))
+    j1 = Scripted("j1", work="ship it", vote=votes("reject", 0.5))
+    j2 = Scripted("j2", work="ship it", vote=votes("reject"))
+    result = run(plan(slot(lead, weight=3.0), j1, j2, consensus=ConsensusRule("weighted")))
+    [decision] = result.decisions
+    assert decision.proposal.by == ("lead", "j1", "j2")
+    assert [(v.voter, v.vote, v.weight, v.confidence, v.counted) for v in result.votes] == [
+        ("lead", "approve", 3.0, None, 3.0),
+        ("j1", "reject", 1.0, 0.5, 0.5),
+        ("j2", "reject", 1.0, None, 1.0),
+    ]
+    assert decision.outcome == "accepted" and decision.share == pytest.approx(3 / 4.5)
+
+
+def test_engine_records_timeouts_failures_and_unhealthy_voters_per_proposal() -> None:
+    import asyncio
+
+    from agentflowd.swarm.plan import ExecutionPolicy
+    from tests.swarm.support import Scripted, plan, run
+
+    class SlowVoter(Scripted):
+        async def run(self, task, ctx):
+            if task.kind == "vote":
+                await asyncio.sleep(5)
+            return await super().run(task, ctx)
+
+    yes = Scripted("yes", "a", work="42", vote=lambda t: Result(choice=t.proposals[0].id))
+    slow = SlowVoter("slow", "b", work="42")
+    broken = Scripted("broken", "c", work="42", vote=lambda t: 1 / 0)
+    dead = Scripted("dead", "d", fail=9)
+    p = plan(
+        yes,
+        slow,
+        broken,
+        dead,
+        consensus=ConsensusRule("majority", quorum=0.5),
+        policy=ExecutionPolicy(attempt_timeout=0.1),
+    )
+    result = run(p)
+    by_voter = {v.voter: (v.vote, v.note) for v in result.votes}
+    assert by_voter["yes"] == ("approve", "chose p1")
+    assert by_voter["slow"] == ("timeout", "timed out after 0.1s")
+    assert by_voter["broken"] == ("failed", "ZeroDivisionError: division by zero")
+    assert by_voter["dead"] == ("failed", "agent was unhealthy")
+    [d] = result.decisions
+    # one of four answered: below the 50% quorum, so nothing is decided
+    assert (d.approve, d.absent, d.outcome) == (1, 3, "no_quorum")

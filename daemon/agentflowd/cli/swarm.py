@@ -82,6 +82,8 @@ def run_cmd(skill: str, inputs: tuple[str, ...], project: Path | None, as_json: 
         }
         if record.record_error:
             out["warnings"] = [record.record_error]
+        if record.memory_key is not None:
+            out["memory"] = {"namespace": record.memory_key[0], "key": record.memory_key[1]}
         click.echo(json.dumps(out, ensure_ascii=False, default=str))
     else:
         _summary(record)
@@ -105,6 +107,8 @@ def _summary(record: Any) -> None:
         click.echo(f"  - {line}")
     if record.record_error:
         click.echo(f"  warning: {record.record_error}", err=True)
+    if record.memory_key is not None:
+        click.echo(f"  stored in memory: {record.memory_key[0]} / {record.memory_key[1]}")
     click.echo(f"run folder: {record.run_dir}")
     for path in record.outputs:
         click.echo(f"  wrote {path}")

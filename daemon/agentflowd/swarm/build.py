@@ -28,7 +28,15 @@ from agentflowd.swarm.builtins import BUILTIN_TYPES
 from agentflowd.swarm.consensus import RULES, ConsensusRule
 from agentflowd.swarm.errors import SwarmConfigError
 from agentflowd.swarm.executors import KINDS, AgentSetup, make_agent
-from agentflowd.swarm.plan import AgentSlot, ExecutionPolicy, OutputSpec, Plan, TaskSpec, check_plan
+from agentflowd.swarm.plan import (
+    AgentSlot,
+    ExecutionPolicy,
+    MemorySpec,
+    OutputSpec,
+    Plan,
+    TaskSpec,
+    check_plan,
+)
 from agentflowd.swarm.retry import RetryPolicy
 from agentflowd.swarm.topology import TOPOLOGIES
 
@@ -275,6 +283,7 @@ def build_plan(
         swarm_budget=swarm_budget,
         agent_budget=per_agent,
         outputs=_outputs(frontmatter.get("outputs")),
+        memory=_memory(frontmatter.get("memory"), skill),
         inputs=inputs,
         project=project,
         workdir=workdir,
@@ -457,6 +466,18 @@ def _outputs(value: Any) -> tuple[OutputSpec, ...]:
         seen.add(path)
         out.append(OutputSpec(kind, fmt, path))
     return tuple(out)
+
+
+def _memory(value: Any, skill: str) -> MemorySpec | None:
+    data = _mapping(value, "memory")
+    if not data.get("persistence"):
+        return None
+    namespace = data.get("namespace") or skill.replace(":", "-")
+    if not isinstance(namespace, str):
+        raise SwarmConfigError("memory.namespace must be a string")
+    return MemorySpec(
+        namespace, bool(data.get("vector_search")), _duration(data.get("ttl"), "memory.ttl")
+    )
 
 
 def _check_prices(plan: Plan) -> None:

@@ -56,6 +56,15 @@ class OutputSpec:
 
 
 @dataclass(frozen=True)
+class MemorySpec:
+    """The skill's `memory`: keep the run's result as a project-memory entry."""
+
+    namespace: str
+    vector_search: bool = False
+    ttl: float | None = None
+
+
+@dataclass(frozen=True)
 class ExecutionPolicy:
     parallel: bool = True
     max_concurrent: int | None = None  # None: as many as there is work
@@ -90,6 +99,7 @@ class Plan:
     swarm_budget: Budget = UNLIMITED
     agent_budget: Budget = UNLIMITED
     outputs: tuple[OutputSpec, ...] = ()
+    memory: MemorySpec | None = None
     inputs: Mapping[str, str] = field(default_factory=dict)
     project: Path = field(default_factory=Path.cwd)
     workdir: Path = field(default_factory=Path.cwd)

@@ -38,6 +38,7 @@ class RunRecord:
     outputs: tuple[Path, ...]
     events_recorded: int
     record_error: str | None
+    memory_key: tuple[str, str] | None = None  # (namespace, key) of the stored result
 
     @property
     def run_file(self) -> Path:
@@ -134,7 +135,48 @@ def run_plan(
         )
     finally:
         conn.close()
-    return RunRecord(result, run_dir, outputs, recorder.written, recorder.error)
+    stored = remember(plan, result, run_dir, path) if plan.memory is not None else None
+    return RunRecord(result, run_dir, outputs, recorder.written, recorder.error, stored)
+
+
+def remember(plan: Plan, result: RunResult, run_dir: Path, db_path: Path) -> tuple[str, str]:
+    """Keep the run's answer, decisions and findings as a project-memory entry (the skill's
+    `memory.persistence`); with `vector_search` the entry is embedded in the background."""
+    from agentflowd.memory.store import MemoryStore
+
+    spec = plan.memory
+    assert spec is not None
+    key = f"run/{result.run_id}"
+    value = {
+        "run_id": result.run_id,
+        "skill": result.skill,
+        "status": result.status,
+        "reason": result.reason,
+        "output": result.output,
+        "decisions": [
+            {
+                "proposal": d.proposal.text,
+                "kind": d.proposal.kind,
+                "outcome": d.outcome,
+                "reason": d.reason,
+            }
+            for d in result.decisions
+        ],
+        "findings": [dict(f) for f in result.findings],
+        "run_dir": str(run_dir),
+    }
+    with MemoryStore(db_path, embed_on_write=False) as store:
+        store.configure_namespace(spec.namespace, embed=spec.vector_search)
+        store.store(
+            spec.namespace,
+            key,
+            value,
+            is_json=True,
+            ttl=spec.ttl,
+            tags=("swarm-run", result.status),
+            metadata={"run_id": result.run_id, "skill": result.skill},
+        )
+    return spec.namespace, key
 
 
 async def _run(
