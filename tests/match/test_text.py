@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentflowd.match.text import SkillText, clauses, sentences, stem, words
+from agentflowd.match.text import SkillText, clauses, imperative, sentences, stem, words
 from tests.match.conftest import make_skill
 
 
@@ -55,3 +55,33 @@ def test_skill_text_fields_and_views() -> None:
     assert "code review" in t.views
     assert len(set(t.views)) == len(t.views)
     assert t.lexical_words.count("swarm") == 2  # the name counts twice
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("Saves decisions to memory", "Save decisions to memory"),
+        ("Diagnoses Kubernetes workloads", "Diagnose Kubernetes workloads"),
+        ("Digs through git history", "Dig through git history"),
+        ("Applies migrations", "Apply migrations"),
+        ("Fetches remote branches", "Fetch remote branches"),
+        ("Builds, explains and tests regexes", "Build, explains and tests regexes"),
+        ("Does the taxes", "Do the taxes"),
+        ("finds hot spots", "find hot spots"),
+        ("Status of the build", None),
+        ("Analysis of logs", None),
+        ("Guide for creating skills", None),
+        ("Saves", None),
+    ],
+)
+def test_imperative_rewrites_a_leading_third_person_verb(
+    statement: str, expected: str | None
+) -> None:
+    assert imperative(statement) == expected
+
+
+def test_views_include_the_request_form_of_each_statement() -> None:
+    t = SkillText.of(make_skill("project-memory", "Saves decisions, looks them up later."))
+    assert "Save decisions" in t.views
+    assert "look them up later" in t.views
+    assert "Saves decisions" in t.views

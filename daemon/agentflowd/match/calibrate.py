@@ -5,6 +5,7 @@ optionally triggers, when_to_use) and ``cases`` (a list of ``[prompt, skill-name
 
     python -m agentflowd.match.calibrate fit OUT.json FILE...   # fit on all files together
     python -m agentflowd.match.calibrate eval FILE...           # score the shipped parameters
+    python -m agentflowd.match.calibrate loo FILE...            # each file scored by a fit on the rest
 
 Fitting has two stages, both convex and solved exactly with Newton steps:
 1. feature weights: a conditional logit over each catalog's skills on the on-topic prompts;
@@ -160,6 +161,9 @@ def _lone_margin(data: Sequence[Prepared], weights: np.ndarray) -> float:
     return round(float(np.median(margins)), 6) if margins else 0.0
 
 
+_RATES = ("accuracy", "top1", "reject")
+
+
 @dataclass(frozen=True)
 class Score:
     accuracy: float
@@ -194,9 +198,14 @@ def score(data: Prepared, params: Params) -> Score:
     )
 
 
+_PLACEHOLDER = Params("", (), np.zeros(0), Accept(0, 0, 0, 0), 0.5, 0.0, {})
+
+
 def fit(sets: Sequence[CaseSet]) -> Params:
-    placeholder = Params("", (), np.zeros(0), Accept(0, 0, 0, 0), 0.5, 0.0, {})
-    data = prepare(sets, placeholder)
+    return fit_prepared(prepare(sets, _PLACEHOLDER))
+
+
+def fit_prepared(data: Sequence[Prepared]) -> Params:
     from agentflowd.embed import get_embedder
     from agentflowd.match.matcher import FEATURES
 
@@ -215,7 +224,7 @@ def fit(sets: Sequence[CaseSet]) -> Params:
     final = Params(get_embedder().model_id, FEATURES, weights, accept, best[1], lone, {})
     scores = {d.name: score(d, final) for d in data}
     provenance = {
-        "fitted_on": [cs.name for cs in sets],
+        "fitted_on": [d.name for d in data],
         "fit_scores": {
             k: {
                 "accuracy": round(s.accuracy, 3),
@@ -226,6 +235,12 @@ def fit(sets: Sequence[CaseSet]) -> Params:
         },
     }
     return Params(final.model_id, FEATURES, weights, accept, best[1], lone, provenance)
+
+
+def leave_one_out(sets: Sequence[CaseSet]) -> dict[str, Score]:
+    """Each file scored by parameters fitted on all the other files: the unseen-catalog estimate."""
+    data = prepare(sets, _PLACEHOLDER)
+    return {d.name: score(d, fit_prepared([o for o in data if o is not d])) for d in data}
 
 
 def evaluate(sets: Sequence[CaseSet], params: Params) -> dict[str, Score]:
@@ -241,6 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_eval = sub.add_parser("eval")
     p_eval.add_argument("files", nargs="+", type=Path)
     p_eval.add_argument("-v", "--verbose", action="store_true")
+    p_loo = sub.add_parser("loo", help="leave one file out: fit on the others, score it")
+    p_loo.add_argument("files", nargs="+", type=Path)
+    p_loo.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     sets = [load_cases(f) for f in args.files]
     if args.cmd == "fit":
@@ -248,7 +266,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out.write_text(json.dumps(params.to_json(), indent=2) + "\n", "utf-8")
         print(json.dumps(params.to_json(), indent=2))
         return 0
-    results = evaluate(sets, load_params())
+    if args.cmd == "loo":
+        if len(sets) < 2:
+            parser.error("loo needs at least two files")
+        results = leave_one_out(sets)
+    else:
+        results = evaluate(sets, load_params())
     for cs in sets:
         s = results[cs.name]
         print(
@@ -258,6 +281,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for miss in s.misses:
                 idx = int(miss.rsplit("#", 1)[1])
                 print(f"    {miss.rsplit(':', 1)[0]}: {cs.cases[idx][0]}")
+    mean = {k: np.mean([getattr(s, k) for s in results.values()]) for k in _RATES}
+    print(
+        f"{'mean':24s} accuracy {mean['accuracy']:.3f} top1 {mean['top1']:.3f} "
+        f"reject {mean['reject']:.3f}"
+    )
     return 0
 
 

@@ -79,6 +79,32 @@ def clauses(text: str) -> list[str]:
     return out
 
 
+# A leading third-person verb: "Saves", "Digs", "Diagnoses", "Applies", "Builds, explains".
+# Words ending in -ss/-us/-is are nouns or adjectives ("Class", "Status", "Analysis").
+_THIRD_PERSON = re.compile(r"([A-Za-z][a-z]+?)(ies|sses|shes|ches|xes|zzes|oes|s)(?=[\s,;:])")
+_NOT_VERB = ("ss", "us", "is")
+_IRREGULAR = {"has": "have", "does": "do", "goes": "go"}
+
+
+def imperative(text: str) -> str | None:
+    """The request form of a third-person statement: "Saves facts" -> "Save facts".
+
+    Descriptions are written in the third person (as authoring guidance asks) while prompts are
+    requests; rewriting the leading verb lets the embedding compare like with like. None when
+    the text does not start with a third-person verb form.
+    """
+    head = text.split(" ", 1)[0].rstrip(",;:")
+    if head.lower() in _IRREGULAR:
+        verb = _IRREGULAR[head.lower()]
+        return (verb.capitalize() if head[0].isupper() else verb) + text[len(head) :]
+    m = _THIRD_PERSON.match(text)
+    if m is None or len(head) < 4 or head.endswith(_NOT_VERB):
+        return None
+    stem_, ending = m.groups()
+    verb = stem_ + {"ies": "y", "s": ""}.get(ending, ending[:-2])
+    return verb + text[m.end() :]
+
+
 @dataclass(frozen=True)
 class SkillText:
     """What the matcher reads from one skill."""
@@ -113,11 +139,15 @@ class SkillText:
 
     @property
     def views(self) -> tuple[str, ...]:
-        """Short texts a prompt may paraphrase: the name, each sentence and clause, each trigger."""
+        """Short texts a prompt may paraphrase: the name, each sentence and clause (and its request
+        form, see `imperative`), each trigger."""
         seen: dict[str, None] = {self.name_words: None}
         for field in (self.description, self.when_to_use):
             for text in (*sentences(field), *clauses(field)):
                 seen.setdefault(text, None)
+                request = imperative(text)
+                if request is not None:
+                    seen.setdefault(request, None)
         for trigger in self.triggers:
             seen.setdefault(trigger, None)
         return tuple(seen)
