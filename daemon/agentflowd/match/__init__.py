@@ -12,9 +12,10 @@ skill) pair six features are computed, all roughly in [0, 1]:
 * ``dense_doc``: cosine between the prompt and the whole skill text (all-MiniLM-L6-v2, the shared
   embedder in `agentflowd.embed`).
 * ``dense_view``: the best cosine between the prompt and one short *view* of the skill: its name,
-  each sentence and each clause of the description and ``when_to_use``, each trigger phrase. A
-  prompt usually paraphrases one part of a description, and a long description dilutes a single
-  embedding.
+  each sentence and each clause of the description and ``when_to_use`` (plus its request form,
+  "Saves decisions" -> "Save decisions", since descriptions are third person and prompts are
+  requests), each trigger phrase. A prompt usually paraphrases one part of a description, and a
+  long description dilutes a single embedding.
 * ``dense_token``: late interaction over contextual word pieces: for each content word piece of
   the prompt, its best cosine with any word piece of the skill text, averaged. It catches word
   forms and near-synonyms that the pooled vectors wash out (same forward pass, no extra cost
