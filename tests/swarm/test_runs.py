@@ -106,3 +106,41 @@ def test_recorder_reports_a_database_it_cannot_open(tmp_path: Path) -> None:
     recorder.close()
     assert recorder.written == 0
     assert recorder.error is not None and "cannot record events" in recorder.error
+
+
+def test_run_plan_records_the_run_and_can_be_stopped_from_another_thread(tmp_path: Path) -> None:
+    import asyncio
+
+    from agentflowd.swarm.runner import run_plan
+    from tests.swarm.support import Scripted, plan
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    seen: list[str] = []
+    loops: list = []
+
+    def started(swarm) -> None:
+        loops.append((asyncio.get_running_loop(), swarm))
+
+    def stopper() -> None:
+        while not loops:
+            time.sleep(0.01)
+        loop, swarm = loops[0]
+        loop.call_soon_threadsafe(swarm.stop, "stopped by the daemon")
+
+    threading.Thread(target=stopper, daemon=True).start()
+    record = run_plan(
+        plan(Scripted("a", delay=30), skill="waits"),
+        project=project,
+        db_path=tmp_path / "m.db",
+        sinks=[lambda e: seen.append(e.kind)],
+        on_start=started,
+    )
+    assert record.result.status == "cancelled" and record.exit_code == 130
+    assert seen[0] == "run.started" and seen[-1] == "run.finished"
+    assert record.events_recorded == len(seen)
+    conn = open_db(tmp_path / "m.db")
+    row = get_run(conn, record.result.run_id)
+    assert row.status == "cancelled" and row.summary["reason"] == "stopped by the daemon"
+    assert (record.run_dir / "run.json").is_file()
+    conn.close()

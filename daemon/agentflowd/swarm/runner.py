@@ -8,14 +8,14 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agentflowd.project import state_dir
 from agentflowd.swarm.engine import RunResult, Swarm, new_run_id
-from agentflowd.swarm.events import EventBus, Subscription
+from agentflowd.swarm.events import Event, EventBus, Subscription
 from agentflowd.swarm.outputs import RUN_FILE, write_outputs
 from agentflowd.swarm.plan import Plan
 
@@ -94,8 +94,15 @@ def run_plan(
     progress: ProgressSink | None = None,
     handle_signals: bool = False,
     db_path: Path | None = None,
+    sinks: Sequence[Callable[[Event], None]] = (),
+    on_start: Callable[[Swarm], None] | None = None,
 ) -> RunRecord:
-    """Run `plan` to the end (or until stopped) and record it; never leaves a child running."""
+    """Run `plan` to the end (or until stopped) and record it; never leaves a child running.
+
+    `sinks` see every event as it is published (they must not block). `on_start` is called on
+    the run's event loop with the Swarm before it starts, e.g. to keep a way to stop it from
+    another thread: `loop.call_soon_threadsafe(swarm.stop, reason)`.
+    """
     from agentflowd.memory.db import open_db
     from agentflowd.memory.paths import resolve_db_path
     from agentflowd.memory.runs import EventRecorder, finish_run, start_run
@@ -118,8 +125,10 @@ def run_plan(
         bus = EventBus()
         recorder = EventRecorder(path, run_id)
         bus.add_sink(recorder)
+        for sink in sinks:
+            bus.add_sink(sink)
         try:
-            result = asyncio.run(_run(plan, run_id, bus, progress, handle_signals))
+            result = asyncio.run(_run(plan, run_id, bus, progress, handle_signals, on_start))
         finally:
             recorder.close()
         outputs = tuple(write_outputs(result, plan.outputs, run_dir))
@@ -180,9 +189,16 @@ def remember(plan: Plan, result: RunResult, run_dir: Path, db_path: Path) -> tup
 
 
 async def _run(
-    plan: Plan, run_id: str, bus: EventBus, progress: ProgressSink | None, handle_signals: bool
+    plan: Plan,
+    run_id: str,
+    bus: EventBus,
+    progress: ProgressSink | None,
+    handle_signals: bool,
+    on_start: Callable[[Swarm], None] | None,
 ) -> RunResult:
     swarm = Swarm(plan, run_id=run_id, bus=bus)
+    if on_start is not None:
+        on_start(swarm)
     loop = asyncio.get_running_loop()
     installed = []
     if handle_signals:
