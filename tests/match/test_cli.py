@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,23 @@ def test_hook_uses_cwd_from_the_event(run_cli, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "regex-builder" in out.stdout
+
+
+def test_hook_defers_a_large_cold_catalog_to_a_background_warm_up(tmp_path, run_cli) -> None:
+    from agentflowd.cli.hook import COLD_INLINE_SKILLS
+
+    for i in range(COLD_INLINE_SKILLS + 1):
+        folder = tmp_path / ".claude" / "skills" / f"skill-{i}"
+        folder.mkdir(parents=True)
+        (folder / "SKILL.md").write_text(
+            f"---\ndescription: Handles task number {i} for module {i}.\n---\nBody.\n"
+        )
+    event = json.dumps({"prompt": "handle task number 3", "cwd": str(tmp_path)})
+    first = run_cli("hook", "prompt-submit", input=event)
+    assert first.returncode == 0 and first.stdout == ""
+    assert "indexing" in first.stderr
+    cache = tmp_path / ".agentflow" / "cache" / "match-embeddings.msgpack"
+    deadline = time.monotonic() + 60
+    while not cache.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert cache.exists(), "the background warm-up never wrote the cache"

@@ -13,6 +13,11 @@ from typing import Any
 
 import click
 
+# The first match after a daemon starts waits for its model; past this, match in-process.
+DAEMON_TIMEOUT = 1.0
+# About 35 ms a skill to embed cold: up to this many, matching inline stays well under 5 s.
+COLD_INLINE_SKILLS = 40
+
 
 @click.group(name="hook")
 def command() -> None:
@@ -45,33 +50,66 @@ def _prompt_submit(raw: str) -> dict[str, Any] | None:
         return None  # the user already chose a command or skill explicitly
     cwd = event.get("cwd")
     from agentflowd.project import find_project_root
-    from agentflowd.skills.catalog import discover
 
     root = find_project_root(Path(cwd) if isinstance(cwd, str) and cwd else Path.cwd())
-    skills = discover(root).model_invocable
-    if not skills:
+    match = _match_via_daemon(root, prompt)
+    if match is None:
+        match = _match_in_process(root, prompt)
+    if match is None or match.get("skill") is None:
         return None
-    from agentflowd.match.matcher import SkillMatcher
-
-    result = SkillMatcher.for_project(root, skills).match_one(prompt)
-    if result.skill is None:
-        return None
-    skill = next(s for s in skills if s.name == result.skill)
     return {
         "hookSpecificOutput": {
             "hookEventName": "UserPromptSubmit",
-            "additionalContext": _context(skill.name, skill.description, result.score),
+            "additionalContext": _context(match["skill"], float(match.get("score") or 0.0)),
         }
     }
 
 
-def _context(name: str, description: str, score: float) -> str:
-    summary = " ".join(description.split())
-    if len(summary) > 200:
-        summary = summary[:197].rstrip() + "..."
+def _match_via_daemon(root: Path, prompt: str) -> dict[str, Any] | None:
+    """The running daemon's answer, or None when no daemon answers within the hook's budget."""
+    from agentflowd.ipc import client
+
+    try:
+        return client.call(root, "skills.match", {"prompt": prompt}, timeout=DAEMON_TIMEOUT)
+    except (client.DaemonUnavailable, client.DaemonError):
+        return None
+
+
+def _match_in_process(root: Path, prompt: str) -> dict[str, Any] | None:
+    from agentflowd.match.cache import cache_path
+    from agentflowd.skills.catalog import discover
+
+    skills = discover(root).model_invocable
+    if not skills:
+        return None
+    if len(skills) > COLD_INLINE_SKILLS and not cache_path(root).exists():
+        # Embedding a large catalog can outlast the hook's timeout, and a killed hook saves
+        # nothing, so every later prompt would be cold again. Warm the cache in the background
+        # and stay silent this once.
+        _warm_up(root)
+        return None
+    from agentflowd.match.matcher import SkillMatcher
+
+    return SkillMatcher.for_project(root, skills).match_one(prompt).to_json()
+
+
+def _warm_up(root: Path) -> None:
+    import subprocess
+
+    subprocess.Popen(
+        [sys.executable, "-m", "agentflowd", "skills", "match", "warm-up", "--project", str(root)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    click.echo("agentflowd hook: indexing this project's skills in the background", err=True)
+
+
+def _context(name: str, score: float) -> str:
     return (
         f'agentflowd: the project skill "{name}" matches this request '
-        f"(confidence {score:.2f}): {summary} "
+        f"(confidence {score:.2f}). "
         f'Invoke it with the Skill tool (skill: "{name}") before answering, unless the request '
         f"clearly needs something else."
     )
