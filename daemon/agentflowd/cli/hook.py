@@ -52,7 +52,9 @@ def _prompt_submit(raw: str) -> dict[str, Any] | None:
     from agentflowd.project import find_project_root
 
     root = find_project_root(Path(cwd) if isinstance(cwd, str) and cwd else Path.cwd())
-    match = _match_via_daemon(root, prompt)
+    from agentflowd.ipc.client import call_or_none
+
+    match = call_or_none(root, "skills.match", {"prompt": prompt}, timeout=DAEMON_TIMEOUT)
     if match is None:
         match = _match_in_process(root, prompt)
     if match is None or match.get("skill") is None:
@@ -63,16 +65,6 @@ def _prompt_submit(raw: str) -> dict[str, Any] | None:
             "additionalContext": _context(match["skill"], float(match.get("score") or 0.0)),
         }
     }
-
-
-def _match_via_daemon(root: Path, prompt: str) -> dict[str, Any] | None:
-    """The running daemon's answer, or None when no daemon answers within the hook's budget."""
-    from agentflowd.ipc import client
-
-    try:
-        return client.call(root, "skills.match", {"prompt": prompt}, timeout=DAEMON_TIMEOUT)
-    except (client.DaemonUnavailable, client.DaemonError):
-        return None
 
 
 def _match_in_process(root: Path, prompt: str) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ import click
 
 from agentflowd.errors import UsageError
 
+DAEMON_TIMEOUT = 2.0  # the first match after a daemon starts waits for its model
 BATCH_CHUNK = 256  # prompts embedded per step in --batch: bounded memory, steady output
 
 
@@ -36,17 +37,22 @@ def match_command(
     if (prompt is None) == (batch is None):
         raise UsageError("give exactly one of PROMPT or --batch FILE")
     root = _project_root(project)
-    skills = _skills(root)
     if batch is not None:
+        skills = _skills(root)
         for row in _match_lines(root, skills, batch):
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     assert prompt is not None
-    result = _match(root, skills, [prompt])[0]
+    from agentflowd.ipc.client import call_or_none
+
+    # A running daemon has the model loaded and the catalog indexed: milliseconds, not a second.
+    result = call_or_none(root, "skills.match", {"prompt": prompt}, timeout=DAEMON_TIMEOUT)
+    if result is None:
+        result = _match(root, _skills(root), [prompt])[0]
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
-    _print_text(result, has_skills=bool(skills))
+    _print_text(result, has_skills=bool(result["candidates"]))
 
 
 def _project_root(project: Path | None) -> Path:

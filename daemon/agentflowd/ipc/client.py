@@ -90,6 +90,19 @@ def call(
     return call_socket(paths.socket_path(project), method, params, timeout)
 
 
+def call_or_none(
+    project: Path, method: str, params: dict[str, Any] | None = None, timeout: float = 1.0
+) -> Any | None:
+    """The daemon's result, or None when no daemon answers or it cannot serve this request.
+
+    For callers that can do the same work in-process (the CLI's fast path, the hooks).
+    """
+    try:
+        return call(project, method, params, timeout)
+    except (DaemonUnavailable, DaemonError):
+        return None
+
+
 def call_socket(
     path: Path,
     method: str,
