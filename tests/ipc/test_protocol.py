@@ -17,7 +17,7 @@ from agentflowd.errors import (
 )
 from agentflowd.ipc import client, paths, protocol
 from agentflowd.ipc.server import error_code
-from agentflowd.lsp.swarm_run import StopSignal
+from agentflowd.swarm.stop import StopSignal
 
 
 def test_frame_is_length_prefixed_msgpack() -> None:

@@ -144,3 +144,38 @@ def test_run_plan_records_the_run_and_can_be_stopped_from_another_thread(tmp_pat
     assert row.status == "cancelled" and row.summary["reason"] == "stopped by the daemon"
     assert (record.run_dir / "run.json").is_file()
     conn.close()
+
+
+@pytest.mark.parametrize("early", [True, False], ids=["before-start", "from-a-thread"])
+def test_run_plan_stop_signal_cancels_and_records_the_run(tmp_path: Path, early: bool) -> None:
+    from agentflowd.swarm.runner import run_plan
+    from agentflowd.swarm.stop import StopSignal
+    from tests.swarm.support import Scripted, plan
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    stop = StopSignal()
+    started = threading.Event()
+    if early:
+        stop.request("stopped before it began")
+    else:
+
+        def stopper() -> None:
+            started.wait(10)
+            stop.request("stopped from a worker thread")
+
+        threading.Thread(target=stopper, daemon=True).start()
+    record = run_plan(
+        plan(Scripted("a", delay=30), skill="waits"),
+        project=project,
+        db_path=tmp_path / "m.db",
+        sinks=[lambda e: started.set() if e.kind == "agent.started" else None],
+        stop=stop,
+    )
+    reason = "stopped before it began" if early else "stopped from a worker thread"
+    assert record.result.status == "cancelled" and record.exit_code == 130
+    conn = open_db(tmp_path / "m.db")
+    row = get_run(conn, record.result.run_id)
+    assert row.status == "cancelled" and row.summary["reason"] == reason
+    assert (record.run_dir / "run.json").is_file()
+    conn.close()

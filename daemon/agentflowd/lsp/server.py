@@ -315,7 +315,7 @@ class AgentflowServer(LanguageServer):
         gave a token or accepts server-created ones; `$/cancelRequest` or cancelling the
         progress stops the run (it ends as `cancelled`, recorded, with its outputs)."""
         assert self.services is not None
-        from agentflowd.lsp.swarm_run import StopSignal
+        from agentflowd.swarm.stop import StopSignal
 
         stop = StopSignal()
         token = params.get("workDoneToken")

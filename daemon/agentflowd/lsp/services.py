@@ -155,7 +155,7 @@ class Services:
     def swarm_run(
         self, params: dict[str, Any], stop: Any, on_event: Callable[[Any], None]
     ) -> dict[str, Any]:
-        """Run a skill's agents; `stop` is a `swarm_run.StopSignal`, `on_event` sees every event
+        """Run a skill's agents; `stop` is a `swarm.stop.StopSignal`, `on_event` sees every event
         (in the run's thread: it must not block)."""
         name = _string(params, "skill")
         inputs = params.get("inputs") or {}
@@ -164,7 +164,7 @@ class Services:
         ):
             raise UsageError("`inputs` must be a map of strings to strings")
         build = require_module("agentflowd.swarm.build", "the swarm engine")
-        from agentflowd.lsp.swarm_run import run_stoppable
+        runner = require_module("agentflowd.swarm.runner", "the swarm engine")
 
         catalog = self.state.catalog()
         skill = catalog.get(name)
@@ -173,7 +173,7 @@ class Services:
         plan = build.plan_for_skill(
             skill, project=self.state.project, agent_defs=catalog.agents, inputs=inputs
         )
-        record = run_stoppable(plan, project=self.state.project, stop=stop, on_event=on_event)
+        record = runner.run_plan(plan, project=self.state.project, stop=stop, sinks=(on_event,))
         result = record.result.to_json()
         out = {
             **result,

@@ -1,5 +1,6 @@
 """One run of a plan with everything around it: the run folder, the run log in the project
-database, the event recorder, outputs, and clean cancellation on SIGINT/SIGTERM."""
+database, the event recorder, outputs, and clean cancellation on SIGINT/SIGTERM or a
+`StopSignal` set from any thread."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from agentflowd.swarm.engine import RunResult, Swarm, new_run_id
 from agentflowd.swarm.events import Event, EventBus, Subscription
 from agentflowd.swarm.outputs import RUN_FILE, write_outputs
 from agentflowd.swarm.plan import Plan
+from agentflowd.swarm.stop import StopSignal
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -96,12 +98,13 @@ def run_plan(
     db_path: Path | None = None,
     sinks: Sequence[Callable[[Event], None]] = (),
     on_start: Callable[[Swarm], None] | None = None,
+    stop: StopSignal | None = None,
 ) -> RunRecord:
     """Run `plan` to the end (or until stopped) and record it; never leaves a child running.
 
     `sinks` see every event as it is published (they must not block). `on_start` is called on
-    the run's event loop with the Swarm before it starts, e.g. to keep a way to stop it from
-    another thread: `loop.call_soon_threadsafe(swarm.stop, reason)`.
+    the run's event loop with the Swarm before it starts. `stop` ends the run from any thread
+    (even before it starts): its agents are stopped and it is recorded as cancelled.
     """
     from agentflowd.memory.db import open_db
     from agentflowd.memory.paths import resolve_db_path
@@ -128,7 +131,7 @@ def run_plan(
         for sink in sinks:
             bus.add_sink(sink)
         try:
-            result = asyncio.run(_run(plan, run_id, bus, progress, handle_signals, on_start))
+            result = asyncio.run(_run(plan, run_id, bus, progress, handle_signals, on_start, stop))
         finally:
             recorder.close()
         outputs = tuple(write_outputs(result, plan.outputs, run_dir))
@@ -195,11 +198,14 @@ async def _run(
     progress: ProgressSink | None,
     handle_signals: bool,
     on_start: Callable[[Swarm], None] | None,
+    stop: StopSignal | None,
 ) -> RunResult:
     swarm = Swarm(plan, run_id=run_id, bus=bus)
     if on_start is not None:
         on_start(swarm)
     loop = asyncio.get_running_loop()
+    if stop is not None:
+        stop.bind(loop, swarm.stop)
     installed = []
     if handle_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
