@@ -42,7 +42,7 @@ from agentflowd.memory import ann
 from agentflowd.memory import vectors as vec
 from agentflowd.memory.db import write_transaction
 from agentflowd.memory.semantic import SemanticSearch
-from agentflowd.memory.store import MemoryStore
+from agentflowd.memory.store import EMBED_BATCH, MemoryStore
 
 NS = "bench"
 
@@ -233,7 +233,8 @@ def bench_inserts(folder: Path, sentences: list[str]) -> None:
         elapsed = time.perf_counter() - start
     threads = os.environ.get("AGENTFLOWD_EMBED_THREADS", "1")
     print(
-        f"  with embeddings:    {embedded / elapsed:,.0f} rows/s ({m} rows, batches of 64, {threads} embedder thread(s))"
+        f"  with embeddings:    {embedded / elapsed:,.0f} rows/s ({m} rows, insert + embed rounds of "
+        f"{EMBED_BATCH}, {threads} embedder thread(s))"
     )
 
 

@@ -199,10 +199,12 @@ class MemoryStore:
 
         def write(c: apsw.Connection) -> tuple[int, float, float]:
             _purge_some(c, now)
+            last_id = _last_id(c)
             row = c.execute(
                 _UPSERT + " RETURNING id, created_at, updated_at",
                 _params(item, now, needs_embed=embeds),
             ).fetchone()
+            _index_new_entries(c, last_id)
             c.execute("INSERT OR IGNORE INTO namespaces(name) VALUES (?)", (item.namespace,))
             if vector is not None:
                 from agentflowd.memory import vectors as vec
@@ -229,9 +231,11 @@ class MemoryStore:
 
         def write(c: apsw.Connection) -> int:
             _purge_some(c, now)
+            last_id = _last_id(c)
             c.executemany(
                 _UPSERT, (_params(item, now, needs_embed=embeds[item.namespace]) for item in items)
             )
+            _index_new_entries(c, last_id)
             c.executemany(
                 "INSERT OR IGNORE INTO namespaces(name) VALUES (?)", ((ns,) for ns in namespaces)
             )
@@ -769,6 +773,23 @@ def _params(item: NewEntry, now: float, *, needs_embed: bool) -> dict[str, Any]:
         "needs_embed": int(needs_embed),
         "now": now,
     }
+
+
+def _last_id(c: apsw.Connection) -> int:
+    return c.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0]
+
+
+def _index_new_entries(c: apsw.Connection, after_id: int) -> None:
+    """Add the entries inserted by this transaction to the keyword index, in one statement.
+
+    AUTOINCREMENT ids only grow, so the new rows are exactly those above the largest id seen
+    before the insert. (Replaced entries are re-indexed by the update trigger.)
+    """
+    c.execute(
+        "INSERT INTO entries_fts(rowid, key, value, tags) "
+        "SELECT id, key, value, tags FROM entries WHERE id > ?",
+        (after_id,),
+    )
 
 
 def _purge_some(c: apsw.Connection, now: float) -> None:
