@@ -14,6 +14,7 @@ The keys (all optional):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -70,15 +71,8 @@ def json_object_in(text: str) -> dict[str, Any] | None:
 def _with(result: Result, usage: Usage | None, meta: Mapping[str, Any] | None) -> Result:
     if usage is None and not meta:
         return result
-    return Result(
-        output=result.output,
-        findings=result.findings,
-        proposals=result.proposals,
-        ballots=result.ballots,
-        choice=result.choice,
-        confidence=result.confidence,
-        messages=result.messages,
-        subtasks=result.subtasks,
+    return dataclasses.replace(
+        result,
         usage=result.usage + usage if usage is not None else result.usage,
         meta={**result.meta, **(meta or {})},
     )

@@ -1,14 +1,37 @@
-"""What every executor-backed agent shares: identity, configuration checks, post-hoc charging."""
+"""What every executor-backed agent shares: identity, configuration checks, post-hoc charging,
+and for agents that run a child process per attempt, the process bookkeeping."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from agentflowd.durations import DurationError, parse_duration
+from agentflowd.swarm import events
 from agentflowd.swarm.agent import AgentContext
-from agentflowd.swarm.errors import BudgetExceeded, SwarmConfigError
-from agentflowd.swarm.model import Result, Usage
+from agentflowd.swarm.errors import BudgetExceeded, ExecutorError, SwarmConfigError
+from agentflowd.swarm.executors.subproc import DEFAULT_KILL_GRACE, ProcessResult, run_process
+from agentflowd.swarm.model import Result, Task, Usage
+
+
+@dataclass(frozen=True)
+class AgentSetup:
+    """Everything the plan builder resolved for one agent."""
+
+    id: str
+    type: str
+    capabilities: frozenset[str]
+    executor: Mapping[str, Any]
+    system_prompt: str
+    tools: tuple[str, ...] | None
+    model: str | None
+    max_turns: int | None
+    workdir: Path
+    project: Path
+    where: str  # names the agent in error messages
 
 
 class ExecutorAgent:
@@ -16,10 +39,11 @@ class ExecutorAgent:
 
     kind = "custom"
 
-    def __init__(self, agent_id: str, agent_type: str, capabilities: frozenset[str]) -> None:
-        self.id = agent_id
-        self.type = agent_type
-        self.capabilities = capabilities
+    def __init__(self, setup: AgentSetup) -> None:
+        self.id = setup.id
+        self.type = setup.type
+        self.capabilities = setup.capabilities
+        self.options = Options(setup.executor, setup.where)
 
     def preflight(self) -> list[str]:
         """Problems that would make every run fail (missing program, missing key); [] when fine."""
@@ -27,6 +51,54 @@ class ExecutorAgent:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} ({self.type})>"
+
+
+class ProcessAgent(ExecutorAgent):
+    """An agent that runs one child process per attempt, in `cwd` (relative to the skill folder;
+    `default_cwd` without one), killed `kill_grace` after SIGTERM on cancel."""
+
+    def __init__(self, setup: AgentSetup, *, default_cwd: Path) -> None:
+        super().__init__(setup)
+        cwd = self.options.str("cwd")
+        self.cwd = (setup.workdir / cwd).resolve() if cwd else default_cwd
+        self.kill_grace = (
+            self.options.duration("kill_grace", DEFAULT_KILL_GRACE) or DEFAULT_KILL_GRACE
+        )
+        self.pids: list[int] = []  # every child started, for the record and for leak checks
+
+    async def spawn(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: bytes,
+        env: Mapping[str, str],
+        output_limit: int,
+        task: Task,
+        ctx: AgentContext,
+        program: str,
+        name: str,
+    ) -> ProcessResult:
+        """Run `argv` to its end; `program` labels the process event, `name` the start error."""
+
+        def spawned(pid: int) -> None:
+            self.pids.append(pid)
+            if ctx.bus.active:
+                ctx.emit(events.PROCESS_STARTED, {"pid": pid, "task": task.id, "program": program})
+
+        try:
+            return await run_process(
+                argv,
+                stdin=stdin,
+                cwd=self.cwd,
+                env=env,
+                output_limit=output_limit,
+                kill_grace=self.kill_grace,
+                on_spawn=spawned,
+            )
+        except OSError as exc:
+            raise ExecutorError(
+                f"cannot start {name}: {exc.strerror or exc}", retryable=False
+            ) from exc
 
 
 def charge_after(ctx: AgentContext, usage: Usage) -> str | None:
@@ -45,18 +117,12 @@ def charge_after(ctx: AgentContext, usage: Usage) -> str | None:
 def with_budget_note(result: Result, note: str | None) -> Result:
     if note is None:
         return result
-    return Result(
-        output=result.output,
-        findings=result.findings,
-        proposals=result.proposals,
-        ballots=result.ballots,
-        choice=result.choice,
-        confidence=result.confidence,
-        messages=result.messages,
-        subtasks=result.subtasks,
-        usage=result.usage,
-        meta={**result.meta, "budget": note},
-    )
+    return dataclasses.replace(result, meta={**result.meta, "budget": note})
+
+
+def charged(ctx: AgentContext, result: Result) -> Result:
+    """`result` after charging the usage it reports (see `charge_after`)."""
+    return with_budget_note(result, charge_after(ctx, result.usage))
 
 
 class Options:

@@ -14,58 +14,42 @@ import math
 import os
 import shutil
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from agentflowd.swarm import events
 from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.errors import ExecutorError
 from agentflowd.swarm.executors.answer import result_from_text
-from agentflowd.swarm.executors.base import ExecutorAgent, Options, charge_after, with_budget_note
+from agentflowd.swarm.executors.base import (
+    AgentSetup,
+    ProcessAgent,
+    charge_after,
+    with_budget_note,
+)
 from agentflowd.swarm.executors.prompt import render
-from agentflowd.swarm.executors.subproc import DEFAULT_KILL_GRACE, run_process
 from agentflowd.swarm.model import Result, Task, Usage
 
 OUTPUT_LIMIT = 64 * 1024 * 1024  # a --verbose transcript can be large
 _BUDGET_SUBTYPES = {"error_max_turns", "error_max_budget_usd"}
 
 
-class ClaudeAgent(ExecutorAgent):
+class ClaudeAgent(ProcessAgent):
     kind = "claude"
 
-    def __init__(
-        self,
-        agent_id: str,
-        agent_type: str,
-        capabilities: frozenset[str],
-        config: Mapping[str, Any],
-        *,
-        system_prompt: str,
-        tools: tuple[str, ...] | None,
-        model: str | None,
-        max_turns: int | None,
-        workdir: Path,
-        project: Path,
-        where: str,
-    ) -> None:
-        super().__init__(agent_id, agent_type, capabilities)
-        opts = Options(config, where)
+    def __init__(self, setup: AgentSetup) -> None:
+        super().__init__(setup, default_cwd=setup.project)
+        opts = self.options
         self.executable = opts.str("executable", "claude") or "claude"
-        self.model = opts.str("model") or model
-        self.system_prompt = opts.str("system_prompt") or system_prompt
-        self.tools = opts.strings("allowed_tools") or tools
-        self.max_turns = opts.int("max_turns") or max_turns
+        self.model = opts.str("model") or setup.model
+        self.system_prompt = opts.str("system_prompt") or setup.system_prompt
+        self.tools = opts.strings("allowed_tools") or setup.tools
+        self.max_turns = opts.int("max_turns") or setup.max_turns
         self.permission_mode = opts.str("permission_mode")
-        extra = config.get("args")
+        extra = opts.data.get("args")
         if extra is not None and not (
             isinstance(extra, list) and all(isinstance(a, str) for a in extra)
         ):
             raise opts.error("args", "a list of strings")
         self.extra_args = tuple(extra or ())
-        cwd = opts.str("cwd")
-        self.cwd = (workdir / cwd).resolve() if cwd else project
-        self.kill_grace = opts.duration("kill_grace", DEFAULT_KILL_GRACE) or DEFAULT_KILL_GRACE
-        self.pids: list[int] = []
 
     def preflight(self) -> list[str]:
         if self._program() is None:
@@ -111,25 +95,16 @@ class ClaudeAgent(ExecutorAgent):
         ctx.check_budget()
         env = {k: v for k, v in os.environ.items() if k != "CLAUDECODE"}
 
-        def spawned(pid: int) -> None:
-            self.pids.append(pid)
-            if ctx.bus.active:
-                ctx.emit(events.PROCESS_STARTED, {"pid": pid, "task": task.id, "program": "claude"})
-
-        try:
-            proc = await run_process(
-                self.argv(ctx),
-                stdin=render(task, self.id).encode(),
-                cwd=self.cwd,
-                env=env,
-                output_limit=OUTPUT_LIMIT,
-                kill_grace=self.kill_grace,
-                on_spawn=spawned,
-            )
-        except OSError as exc:
-            raise ExecutorError(
-                f"cannot start Claude Code: {exc.strerror or exc}", retryable=False
-            ) from exc
+        proc = await self.spawn(
+            self.argv(ctx),
+            stdin=render(task, self.id).encode(),
+            env=env,
+            output_limit=OUTPUT_LIMIT,
+            task=task,
+            ctx=ctx,
+            program="claude",
+            name="Claude Code",
+        )
         record = find_result(proc.stdout)
         if record is None:
             tail = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()[-3:]

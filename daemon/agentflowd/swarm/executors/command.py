@@ -11,16 +11,13 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from agentflowd.swarm import events
 from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.errors import ExecutorError, SwarmConfigError
 from agentflowd.swarm.executors.answer import result_from_json
-from agentflowd.swarm.executors.base import ExecutorAgent, Options, charge_after, with_budget_note
-from agentflowd.swarm.executors.subproc import DEFAULT_KILL_GRACE, run_process
+from agentflowd.swarm.executors.base import AgentSetup, ProcessAgent, charged
 from agentflowd.swarm.model import Result, Task
 
 DEFAULT_OUTPUT_LIMIT = 1024 * 1024
@@ -28,21 +25,12 @@ DEFAULT_OUTPUT_LIMIT = 1024 * 1024
 DEFAULT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "USER", "LOGNAME")
 
 
-class CommandAgent(ExecutorAgent):
+class CommandAgent(ProcessAgent):
     kind = "command"
 
-    def __init__(
-        self,
-        agent_id: str,
-        agent_type: str,
-        capabilities: frozenset[str],
-        config: Mapping[str, Any],
-        *,
-        workdir: Path,
-        where: str,
-    ) -> None:
-        super().__init__(agent_id, agent_type, capabilities)
-        opts = Options(config, where)
+    def __init__(self, setup: AgentSetup) -> None:
+        super().__init__(setup, default_cwd=setup.workdir)
+        opts, where = self.options, setup.where
         self.shell = opts.bool("shell")
         if self.shell:
             script = opts.str("script")
@@ -50,7 +38,7 @@ class CommandAgent(ExecutorAgent):
                 raise SwarmConfigError(f"{where}: `shell: true` needs a `script`")
             self.argv: tuple[str, ...] = ("/bin/sh", "-c", script)
         else:
-            if config.get("script") is not None:
+            if opts.data.get("script") is not None:
                 raise SwarmConfigError(
                     f"{where}: `script` runs only with `shell: true`; use `argv` to run without a shell"
                 )
@@ -60,12 +48,8 @@ class CommandAgent(ExecutorAgent):
                     f"{where}: a command executor needs `argv` (or `shell: true` and `script`)"
                 )
             self.argv = argv
-        cwd = opts.str("cwd")
-        self.cwd = (workdir / cwd).resolve() if cwd else workdir
         self.env_names = opts.strings("env") or DEFAULT_ENV
         self.output_limit = opts.int("output_limit", DEFAULT_OUTPUT_LIMIT) or DEFAULT_OUTPUT_LIMIT
-        self.kill_grace = opts.duration("kill_grace", DEFAULT_KILL_GRACE) or DEFAULT_KILL_GRACE
-        self.pids: list[int] = []  # every child started, for the record and for leak checks
 
     def preflight(self) -> list[str]:
         problems = []
@@ -105,27 +89,16 @@ class CommandAgent(ExecutorAgent):
         }
         data = (json.dumps(payload, ensure_ascii=False, default=str) + "\n").encode()
 
-        def spawned(pid: int) -> None:
-            self.pids.append(pid)
-            if ctx.bus.active:
-                ctx.emit(
-                    events.PROCESS_STARTED, {"pid": pid, "task": task.id, "program": self.argv[0]}
-                )
-
-        try:
-            proc = await run_process(
-                (program, *self.argv[1:]),
-                stdin=data,
-                cwd=self.cwd,
-                env=self._env(task, ctx),
-                output_limit=self.output_limit,
-                kill_grace=self.kill_grace,
-                on_spawn=spawned,
-            )
-        except OSError as exc:
-            raise ExecutorError(
-                f"cannot start {self.argv[0]!r}: {exc.strerror or exc}", retryable=False
-            ) from exc
+        proc = await self.spawn(
+            (program, *self.argv[1:]),
+            stdin=data,
+            env=self._env(task, ctx),
+            output_limit=self.output_limit,
+            task=task,
+            ctx=ctx,
+            program=self.argv[0],
+            name=repr(self.argv[0]),
+        )
         if ctx.bus.active:
             ctx.emit(events.PROCESS_EXITED, {"pid": proc.pid, "returncode": proc.returncode})
         if proc.overflow:
@@ -135,8 +108,7 @@ class CommandAgent(ExecutorAgent):
             )
         if proc.returncode != 0:
             raise ExecutorError(f"{_status(proc.returncode)}{_tail(proc.stderr)}")
-        result = answer_from_stdout(proc.stdout)
-        return with_budget_note(result, charge_after(ctx, result.usage))
+        return charged(ctx, answer_from_stdout(proc.stdout))
 
 
 def answer_from_stdout(stdout: bytes) -> Result:

@@ -1,13 +1,15 @@
-"""Settings shared by the anthropic and openai executors (model, key, URL, turns, prices)."""
+"""What the anthropic and openai executors share: settings (model, key, URL, turns, prices),
+construction, and reporting API retries."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable
 
+from agentflowd.swarm import events
+from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.errors import SwarmConfigError
-from agentflowd.swarm.executors.base import Options
+from agentflowd.swarm.executors.base import AgentSetup, ExecutorAgent, Options
 from agentflowd.swarm.executors.httpapi import HttpPolicy
 from agentflowd.swarm.executors.tools import Tool, select
 
@@ -17,23 +19,20 @@ DEFAULT_MAX_TURNS = 10
 class LLMSettings:
     def __init__(
         self,
-        config: Mapping[str, Any],
+        opts: Options,
+        setup: AgentSetup,
         *,
-        where: str,
-        system_prompt: str,
-        model: str | None,
-        max_turns: int | None,
         default_key_env: str,
         default_base_url: str,
         base_url_env: str,
     ) -> None:
-        opts = Options(config, where)
+        where = setup.where
         self.where = where
-        self.model = opts.str("model") or model
+        self.model = opts.str("model") or setup.model
         if not self.model or self.model == "inherit":
             raise SwarmConfigError(f"{where}: this executor needs a `model`")
-        self.system_prompt = opts.str("system_prompt") or system_prompt
-        self.max_turns = opts.int("max_turns") or max_turns or DEFAULT_MAX_TURNS
+        self.system_prompt = opts.str("system_prompt") or setup.system_prompt
+        self.max_turns = opts.int("max_turns") or setup.max_turns or DEFAULT_MAX_TURNS
         self.max_tokens = opts.int("max_tokens", 4096) or 4096
         self.key_env = opts.str("api_key_env", default_key_env) or default_key_env
         self.base_url = (
@@ -64,3 +63,33 @@ class LLMSettings:
 
     def key(self) -> str | None:
         return os.environ.get(self.key_env) or None
+
+
+class LLMAgent(ExecutorAgent):
+    """An agent talking to a model's HTTP API; subclasses name the key and URL defaults."""
+
+    KEY_ENV: str
+    BASE_URL: str
+    BASE_URL_ENV: str
+
+    def __init__(self, setup: AgentSetup) -> None:
+        super().__init__(setup)
+        self.settings = LLMSettings(
+            self.options,
+            setup,
+            default_key_env=self.KEY_ENV,
+            default_base_url=self.BASE_URL,
+            base_url_env=self.BASE_URL_ENV,
+        )
+
+
+def retry_reporter(ctx: AgentContext) -> Callable[[int, float, str], None]:
+    """An `on_retry` for `post_json` that reports each retry as an event."""
+
+    def retried(attempt: int, wait: float, why: str) -> None:
+        if ctx.bus.active:
+            ctx.emit(
+                events.API_RETRY, {"attempt": attempt, "wait_s": round(wait, 3), "reason": why}
+            )
+
+    return retried

@@ -13,44 +13,22 @@ from typing import Any
 
 import httpx
 
-from agentflowd.swarm import events
 from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.errors import ExecutorError
 from agentflowd.swarm.executors import tools as toolkit
 from agentflowd.swarm.executors.answer import result_from_text
-from agentflowd.swarm.executors.base import ExecutorAgent
 from agentflowd.swarm.executors.httpapi import post_json
-from agentflowd.swarm.executors.llm import LLMSettings
+from agentflowd.swarm.executors.llm import LLMAgent, LLMSettings, retry_reporter
 from agentflowd.swarm.executors.prompt import render
 from agentflowd.swarm.model import Result, Task, Usage
 
 
-class OpenAIAgent(ExecutorAgent):
+class OpenAIAgent(LLMAgent):
     kind = "openai"
 
-    def __init__(
-        self,
-        agent_id: str,
-        agent_type: str,
-        capabilities: frozenset[str],
-        config: Mapping[str, Any],
-        *,
-        system_prompt: str,
-        model: str | None,
-        max_turns: int | None,
-        where: str,
-    ) -> None:
-        super().__init__(agent_id, agent_type, capabilities)
-        self.settings = LLMSettings(
-            config,
-            where=where,
-            system_prompt=system_prompt,
-            model=model,
-            max_turns=max_turns,
-            default_key_env="OPENAI_API_KEY",
-            default_base_url="https://api.openai.com/v1",
-            base_url_env="OPENAI_BASE_URL",
-        )
+    KEY_ENV = "OPENAI_API_KEY"
+    BASE_URL = "https://api.openai.com/v1"
+    BASE_URL_ENV = "OPENAI_BASE_URL"
 
     async def run(self, task: Task, ctx: AgentContext) -> Result:
         s = self.settings
@@ -74,13 +52,7 @@ class OpenAIAgent(ExecutorAgent):
             for t in s.tools
         ]
         total = Usage()
-
-        def retried(attempt: int, wait: float, why: str) -> None:
-            if ctx.bus.active:
-                ctx.emit(
-                    events.API_RETRY, {"attempt": attempt, "wait_s": round(wait, 3), "reason": why}
-                )
-
+        retried = retry_reporter(ctx)
         async with httpx.AsyncClient() as client:
             for _ in range(s.max_turns):
                 ctx.check_budget()

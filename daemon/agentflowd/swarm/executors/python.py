@@ -12,36 +12,28 @@ import asyncio
 import importlib
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.errors import SwarmConfigError
 from agentflowd.swarm.executors.answer import result_from_json
-from agentflowd.swarm.executors.base import ExecutorAgent, Options, charge_after, with_budget_note
+from agentflowd.swarm.executors.base import AgentSetup, ExecutorAgent, charged
 from agentflowd.swarm.model import Result, Task
 
 
 class PythonAgent(ExecutorAgent):
     kind = "python"
 
-    def __init__(
-        self,
-        agent_id: str,
-        agent_type: str,
-        capabilities: frozenset[str],
-        config: Mapping[str, Any],
-        *,
-        search_path: tuple[Path, ...],
-        where: str,
-    ) -> None:
-        super().__init__(agent_id, agent_type, capabilities)
-        entry = Options(config, where).str("entry")
+    def __init__(self, setup: AgentSetup) -> None:
+        super().__init__(setup)
+        where = setup.where
+        entry = self.options.str("entry")
         if not entry or ":" not in entry:
             raise SwarmConfigError(f"{where}: a python executor needs `entry: module:function`")
         self.entry = entry
-        self.fn = load_entry(entry, search_path, where)
+        self.fn = load_entry(entry, (setup.workdir, setup.project), where)
         self.is_async = inspect.iscoroutinefunction(self.fn)
 
     async def run(self, task: Task, ctx: AgentContext) -> Result:
@@ -51,8 +43,7 @@ class PythonAgent(ExecutorAgent):
             value = await asyncio.to_thread(self.fn, task, ctx)
             if inspect.isawaitable(value):
                 value = await value
-        result = as_result(value)
-        return with_budget_note(result, charge_after(ctx, result.usage))
+        return charged(ctx, as_result(value))
 
 
 def as_result(value: Any) -> Result:
