@@ -15,29 +15,16 @@ from typing import Any
 import click
 
 from agentflowd.cli.exit_codes import EXIT_ENVIRONMENT
+from agentflowd.cli.options import JSON, PROJECT, project_root
 from agentflowd.errors import AgentflowError, UsageError
 
 START_TIMEOUT = 15.0  # seconds for a new daemon to answer its first ping
 STOP_TIMEOUT = 5.0  # seconds to wait after asking politely, and again after SIGTERM
 
-PROJECT = click.option(
-    "--project",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Project folder (default: the project around the current directory).",
-)
-JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-
 
 @click.group(name="daemon")
 def command() -> None:
     """Start, stop or query a background daemon for a project."""
-
-
-def _project(project: Path | None) -> Path:
-    from agentflowd.project import find_project_root
-
-    return find_project_root(project.resolve() if project else None)
 
 
 def _ping(project: Path) -> dict[str, Any] | None:
@@ -84,7 +71,7 @@ def start(project: Path | None, as_json: bool) -> None:
     """Start a background daemon for the project unless one already serves it."""
     from agentflowd.ipc import paths
 
-    root = _project(project)
+    root = project_root(project)
     info = _ping(root)
     if info is None:
         info = _spawn(root)
@@ -142,7 +129,7 @@ def stop(project: Path | None, as_json: bool) -> None:
     """Stop the project's background daemon (ask over the socket, then SIGTERM, then SIGKILL)."""
     from agentflowd.ipc import client
 
-    root = _project(project)
+    root = project_root(project)
     info = _ping(root)
     if info is None:
         _report(as_json, {"stopped": False, "running": False}, "not running")
@@ -173,7 +160,7 @@ def status(project: Path | None, as_json: bool) -> None:
     """Whether a daemon serves the project. Exit 0 when one answers, 3 when none does."""
     from agentflowd.ipc import paths
 
-    root = _project(project)
+    root = project_root(project)
     info = _ping(root)
     socket = str(paths.socket_path(root))
     if info is None:

@@ -11,26 +11,13 @@ from typing import Any
 
 import click
 
+from agentflowd.cli.options import JSON, PROJECT, project_root
 from agentflowd.errors import NotFoundError, UsageError
-
-PROJECT = click.option(
-    "--project",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Project folder (default: the project around the current directory).",
-)
-JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 
 @click.group(name="swarm")
 def command() -> None:
     """Run a skill's agents as a swarm; inspect past runs."""
-
-
-def _project(project: Path | None) -> Path:
-    from agentflowd.project import find_project_root
-
-    return find_project_root(project.resolve() if project else None)
 
 
 def _inputs(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -61,7 +48,7 @@ def run_cmd(skill: str, inputs: tuple[str, ...], project: Path | None, as_json: 
     from agentflowd.swarm.progress import Progress
     from agentflowd.swarm.runner import run_plan
 
-    root = _project(project)
+    root = project_root(project)
     values = _inputs(inputs)
     catalog = discover(root)
     found = catalog.get(skill)
@@ -155,7 +142,7 @@ def runs_cmd(limit: int, skill: str | None, project: Path | None, as_json: bool)
     """List recent runs, newest first."""
     from agentflowd.memory.runs import list_runs
 
-    conn = _db(_project(project))
+    conn = _db(project_root(project))
     try:
         rows = list_runs(conn, limit=limit, skill=skill)
     finally:
@@ -183,7 +170,7 @@ def show_cmd(run_id: str, project: Path | None, as_json: bool) -> None:
     """Show one run: status, agents, decisions and where its files are."""
     from agentflowd.memory.runs import get_run
 
-    conn = _db(_project(project))
+    conn = _db(project_root(project))
     try:
         row = get_run(conn, run_id)
     finally:
@@ -227,7 +214,7 @@ def events_cmd(
     """Print a run's events. With --json: one document, or one event per line with --follow."""
     from agentflowd.memory.runs import get_run, run_events
 
-    conn = _db(_project(project))
+    conn = _db(project_root(project))
     try:
         row = get_run(conn, run_id)
         wanted = _kind_filter(kinds)
