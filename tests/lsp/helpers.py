@@ -72,3 +72,11 @@ def client_units(line: str, column: int, encoding: str) -> int:
 
 def capabilities(editor: str) -> lsp.ClientCapabilities:
     return pytest_lsp.client_capabilities(editor)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -8,7 +8,6 @@ UTF-32. Every range is checked against Python's own codecs, not the server's con
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from agentflowd.skills.validate import validate_document
 from tests.lsp.helpers import (
     SERVER_COMMAND,
     SKILL_TEXT,
+    alive,
     capabilities,
     client_units,
     make_project,
@@ -100,16 +100,8 @@ async def session(
     pid = ipc.call(project, "ping", {})["pid"]
     await client.shutdown_session()
     await client.stop()
-    await until(lambda: not _alive(pid), timeout=5)
+    await until(lambda: not alive(pid), timeout=5)
     assert not (project / ".agentflow" / "daemon.sock").exists()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 async def diagnostics(s: Session, uri: str) -> list[lsp.Diagnostic] | None:

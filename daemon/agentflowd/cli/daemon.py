@@ -16,6 +16,7 @@ import click
 
 from agentflowd.cli.exit_codes import EXIT_ENVIRONMENT
 from agentflowd.cli.options import JSON, PROJECT, project_root
+from agentflowd.cli.process import alive
 from agentflowd.errors import AgentflowError, UsageError
 
 START_TIMEOUT = 15.0  # seconds for a new daemon to answer its first ping
@@ -36,23 +37,13 @@ def _ping(project: Path) -> dict[str, Any] | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _wait_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not alive(pid):
             return True
         time.sleep(0.05)
-    return not _alive(pid)
+    return not alive(pid)
 
 
 def _describe(info: dict[str, Any]) -> str:

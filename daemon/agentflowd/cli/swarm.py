@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import click
 
 from agentflowd.cli.options import JSON, PROJECT, project_root
+from agentflowd.cli.process import alive
 from agentflowd.errors import NotFoundError, UsageError
 
 
@@ -111,20 +111,8 @@ def _db(project: Path) -> Any:
     return open_db(path)
 
 
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _status(row: Any) -> str:
-    if row.status == "running" and not _alive(row.summary.get("pid")):
+    if row.status == "running" and not alive(row.summary.get("pid")):
         return "abandoned"  # its process is gone without finishing the run
     return row.status
 
