@@ -76,20 +76,45 @@ def make_project(root: Path, mode: str = "ok", *, extra: str = "") -> Path:
     return root
 
 
+def cli_env(home: Path, mode: str) -> dict[str, str]:
+    env = {**os.environ, "HOME": str(home), "AGENT_MODE": mode}
+    env.pop("AGENTFLOWD_MEMORY_DB", None)
+    return env
+
+
 @pytest.fixture
 def cli(home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     def run(*args: str, mode: str = "ok", timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "HOME": str(home), "AGENT_MODE": mode}
-        env.pop("AGENTFLOWD_MEMORY_DB", None)
         return subprocess.run(
             [sys.executable, "-m", "agentflowd", *args],
             capture_output=True,
             text=True,
-            env=env,
+            env=cli_env(home, mode),
             timeout=timeout,
         )
 
     return run
+
+
+def start_run(home: Path, project: Path, mode: str) -> subprocess.Popen[str]:
+    """`swarm run check --json` in the background, for tests that act while it runs."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentflowd",
+            "swarm",
+            "run",
+            "check",
+            "--project",
+            str(project),
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(home, mode),
+    )
 
 
 def test_run_json_shape_outputs_and_the_run_log(cli, tmp_path: Path) -> None:
@@ -210,24 +235,7 @@ def test_sigint_cancels_kills_every_child_and_marks_the_run(
     home: Path, tmp_path: Path, cli
 ) -> None:
     project = make_project(tmp_path / "p")
-    env = {**os.environ, "HOME": str(home), "AGENT_MODE": "hang"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agentflowd",
-            "swarm",
-            "run",
-            "check",
-            "--project",
-            str(project),
-            "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = start_run(home, project, "hang")
     pidfiles = [project / "pids" / f"reviewer-{i}.pids" for i in (1, 2, 3)]
     deadline = time.monotonic() + 30
     while not all(f.exists() and f.read_text() for f in pidfiles):
@@ -252,24 +260,7 @@ def test_sigint_cancels_kills_every_child_and_marks_the_run(
 
 def test_events_follow_streams_until_the_run_ends(home: Path, tmp_path: Path, cli) -> None:
     project = make_project(tmp_path / "p")
-    env = {**os.environ, "HOME": str(home), "AGENT_MODE": "slow"}
-    runner = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agentflowd",
-            "swarm",
-            "run",
-            "check",
-            "--project",
-            str(project),
-            "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    runner = start_run(home, project, "slow")
     runs_dir = project / ".agentflow" / "runs"
     deadline = time.monotonic() + 30
     while not (runs_dir.exists() and any(runs_dir.iterdir())):
