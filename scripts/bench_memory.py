@@ -311,7 +311,7 @@ def bench_vectors(folder: Path, base_vectors: np.ndarray, queries: np.ndarray, n
 
     print("  search_k sweep (same index, with the delta):")
     saved = (ann.SEARCH_K_MIN, ann.SEARCH_K_MAX)
-    for search_k in (5_000, 10_000, 20_000, 30_000, 50_000):
+    for search_k in (5_000, 10_000, 15_000, 20_000, 30_000):
         ann.SEARCH_K_MIN = ann.SEARCH_K_MAX = search_k
         evaluate(f"  search_k {search_k:,}")
     ann.SEARCH_K_MIN, ann.SEARCH_K_MAX = saved

@@ -165,12 +165,14 @@ class SemanticSearch:
                 break
             n = min(state.n_items, n * 4)
             search_k = max(search_k, n * state.trees)
-        delta_seqs, delta_scores = self._score_delta(state, query)
+        delta_seqs, delta_scores = self._score_delta(state, query, fetch)
         merged = vec.top_k(
             np.concatenate([found, delta_seqs]), np.concatenate([scores, delta_scores]), fetch
         )
         budget = max(ann.REBUILD_MIN_ROWS, ann.REBUILD_SHARE * state.n_items)
-        stale = state.tombstones > budget or len(delta_seqs) > budget
+        stale = state.tombstones > budget or (
+            len(delta_seqs) >= fetch and ann.delta_count(self.conn, state) > budget
+        )
         return merged, stale
 
     def _score(self, query: np.ndarray, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -179,12 +181,20 @@ class SemanticSearch:
             return found, np.zeros(0, dtype=np.float32)
         return found, matrix @ query
 
-    def _score_delta(self, state: ann.AnnState, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Exact scores of the vectors written after the build (seq above its high-water mark)."""
-        found, matrix = vec.load_namespace(self.conn, state.namespace, after_seq=state.hwm)
-        if not len(found):
-            return found, np.zeros(0, dtype=np.float32)
-        return found, matrix @ query
+    def _score_delta(
+        self, state: ann.AnnState, query: np.ndarray, fetch: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Best `fetch` of the vectors written after the build (seq above its high-water mark),
+        scored exactly inside SQLite by sqlite-vec, so the blobs never reach Python."""
+        rows = self.conn.execute(
+            "SELECT seq, 1.0 - vec_distance_cosine(embedding, ?) AS score FROM vectors "
+            "WHERE namespace = ? AND seq > ? ORDER BY score DESC LIMIT ?",
+            (query.tobytes(), state.namespace, state.hwm, fetch),
+        ).fetchall()
+        return (
+            np.asarray([row[0] for row in rows], dtype=np.int64),
+            np.asarray([row[1] for row in rows], dtype=np.float32),
+        )
 
     def _filtered_exact(
         self, query: np.ndarray, k: int, where: list[str], params: dict[str, Any], now: float
