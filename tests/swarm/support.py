@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from agentflowd.swarm.agent import AgentContext
+from agentflowd.swarm.budget import BudgetMeter
 from agentflowd.swarm.engine import RunResult, Swarm
 from agentflowd.swarm.errors import AgentFailure
 from agentflowd.swarm.events import EventBus
+from agentflowd.swarm.executors import AgentSetup, ExecutorAgent, make_agent
 from agentflowd.swarm.model import Ballot, Result, Subtask, Task
 from agentflowd.swarm.plan import AgentSlot, Plan
 
@@ -99,3 +101,49 @@ def alive(pid: int) -> bool:
 
 def open_fds() -> set[int]:
     return {int(p.name) for p in Path("/proc/self/fd").iterdir()}
+
+
+def executor_agent(folder: Path, executor: Mapping[str, Any], **setup: Any) -> ExecutorAgent:
+    """An agent made as the plan builder makes one; `setup` overrides AgentSetup fields."""
+    fields: dict[str, Any] = {
+        "id": "agent-1",
+        "type": "agent",
+        "capabilities": frozenset(),
+        "executor": executor,
+        "system_prompt": "",
+        "tools": None,
+        "model": None,
+        "max_turns": None,
+        "workdir": folder,
+        "project": folder,
+        "where": "test",
+    }
+    fields.update(setup)
+    return make_agent(AgentSetup(**fields))
+
+
+def run_agent(
+    agent: ExecutorAgent,
+    task: Task,
+    project: Path,
+    *,
+    meter: BudgetMeter | None = None,
+    bus: EventBus | None = None,
+    send: Callable[[str, str, Any], Any] | None = None,
+) -> Any:
+    """One `agent.run(task)` on a fresh loop, with a context like the engine gives it."""
+
+    async def inner() -> Any:
+        ctx = AgentContext(
+            run_id="r",
+            agent_id=agent.id,
+            project=project,
+            workdir=project,
+            meter=meter or BudgetMeter(),
+            bus=bus or EventBus(),
+            send=send,
+            loop=asyncio.get_running_loop(),
+        )
+        return await agent.run(task, ctx)  # type: ignore[attr-defined]
+
+    return asyncio.run(inner())

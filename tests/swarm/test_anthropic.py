@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.budget import Budget, BudgetMeter
 from agentflowd.swarm.errors import BudgetExceeded, ExecutorError, SwarmConfigError
 from agentflowd.swarm.events import EventBus
-from agentflowd.swarm.executors import AgentSetup, make_agent
 from agentflowd.swarm.model import Message, Task
 from tests.swarm.llm_server import (
     ANTHROPIC,
@@ -25,6 +22,7 @@ from tests.swarm.llm_server import (
     text,
     tool_use,
 )
+from tests.swarm.support import executor_agent, run_agent
 
 TASK = Task("t1", "work", "Summarise notes.txt", inputs={"audience": "devs"})
 
@@ -37,20 +35,8 @@ def agent(llm: LLMServer, project: Path, **executor: Any):
         "retry_delay": "10ms",
         **executor,
     }
-    return make_agent(
-        AgentSetup(
-            "analyzer-1",
-            "analyzer",
-            frozenset(),
-            config,
-            "You analyse.",
-            None,
-            None,
-            None,
-            project,
-            project,
-            "test",
-        )
+    return executor_agent(
+        project, config, id="analyzer-1", type="analyzer", system_prompt="You analyse."
     )
 
 
@@ -66,20 +52,7 @@ def go(
         sent.append((sender, to, content)) if sent is not None else None
         return (Message(1, sender, to, content, 1, (sender, to)),)
 
-    async def inner():
-        ctx = AgentContext(
-            run_id="r",
-            agent_id=a.id,
-            project=project,
-            workdir=project,
-            meter=meter or BudgetMeter(),
-            bus=bus or EventBus(),
-            send=send,
-            loop=asyncio.get_running_loop(),
-        )
-        return await a.run(task, ctx)
-
-    return asyncio.run(inner())
+    return run_agent(a, task, project, meter=meter, bus=bus, send=send)
 
 
 @pytest.fixture(autouse=True)
@@ -288,21 +261,7 @@ def test_key_and_tools_are_checked_before_running(
     with pytest.raises(SwarmConfigError, match="no tool 'Bash' in this executor"):
         agent(llm, tmp_path, allowed_tools=["Read", "Bash"])
     with pytest.raises(SwarmConfigError, match="needs a `model`"):
-        make_agent(
-            AgentSetup(
-                "a",
-                "a",
-                frozenset(),
-                {"kind": "anthropic"},
-                "",
-                None,
-                None,
-                None,
-                tmp_path,
-                tmp_path,
-                "test",
-            )
-        )
+        executor_agent(tmp_path, {"kind": "anthropic"}, id="a", type="a")
 
 
 def test_server_unscripted_reply_is_visible(llm: LLMServer, tmp_path: Path) -> None:

@@ -8,16 +8,13 @@ from typing import Any
 
 import pytest
 
-from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.budget import Budget, BudgetMeter
 from agentflowd.swarm.engine import Swarm
 from agentflowd.swarm.errors import ExecutorError
-from agentflowd.swarm.events import EventBus
-from agentflowd.swarm.executors import AgentSetup, make_agent
 from agentflowd.swarm.model import Proposal, Task
 from agentflowd.swarm.plan import AgentSlot, Plan
 from tests.swarm.conftest import FakeClaude
-from tests.swarm.support import alive
+from tests.swarm.support import alive, executor_agent, run_agent
 
 
 def claude_agent(project: Path, *, executor: dict[str, Any] | None = None, **kw: Any):
@@ -25,29 +22,19 @@ def claude_agent(project: Path, *, executor: dict[str, Any] | None = None, **kw:
         id="reviewer-1",
         type="reviewer",
         capabilities=frozenset({"review"}),
-        executor={"kind": "claude", **(executor or {})},
         system_prompt="You are a careful reviewer.",
         tools=("Read", "Grep"),
         model="sonnet",
         max_turns=6,
         workdir=project / "skill",
         project=project,
-        where="test",
     )
     setup.update(kw)
-    return make_agent(AgentSetup(**setup))
+    return executor_agent(project, {"kind": "claude", **(executor or {})}, **setup)
 
 
 def go(agent, task: Task, meter: BudgetMeter | None = None):
-    ctx = AgentContext(
-        run_id="r",
-        agent_id=agent.id,
-        project=Path(),
-        workdir=Path(),
-        meter=meter or BudgetMeter(),
-        bus=EventBus(),
-    )
-    return asyncio.run(agent.run(task, ctx))
+    return run_agent(agent, task, Path(), meter=meter)
 
 
 TASK = Task("t1", "work", "Review auth.py", inputs={"branch": "main"})

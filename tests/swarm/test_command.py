@@ -18,10 +18,9 @@ from agentflowd.swarm.budget import BudgetMeter
 from agentflowd.swarm.engine import Swarm
 from agentflowd.swarm.errors import ExecutorError, SwarmConfigError
 from agentflowd.swarm.events import EventBus
-from agentflowd.swarm.executors import AgentSetup, make_agent
 from agentflowd.swarm.model import Message, Task
 from agentflowd.swarm.plan import AgentSlot, ExecutionPolicy, Plan
-from tests.swarm.support import alive, open_fds
+from tests.swarm.support import alive, executor_agent, open_fds
 
 
 def script(folder: Path, name: str, body: str) -> Path:
@@ -31,20 +30,12 @@ def script(folder: Path, name: str, body: str) -> Path:
 
 
 def agent(folder: Path, **executor: Any):
-    return make_agent(
-        AgentSetup(
-            id="checker-1",
-            type="checker",
-            capabilities=frozenset({"lint"}),
-            executor={"kind": "command", **executor},
-            system_prompt="",
-            tools=None,
-            model=None,
-            max_turns=None,
-            workdir=folder,
-            project=folder,
-            where="test",
-        )
+    return executor_agent(
+        folder,
+        {"kind": "command", **executor},
+        id="checker-1",
+        type="checker",
+        capabilities=frozenset({"lint"}),
     )
 
 
@@ -211,24 +202,15 @@ def _swarm_with(
     for i in range(n):
         pidfile = tmp_path / f"pids{i}"
         files.append(pidfile)
-        a = make_agent(
-            AgentSetup(
-                f"w-{i}",
-                "w",
-                frozenset(),
-                {
-                    "kind": "command",
-                    "argv": [sys.executable, "family.py", str(pidfile)],
-                    "kill_grace": grace,
-                },
-                "",
-                None,
-                None,
-                None,
-                tmp_path,
-                tmp_path,
-                "test",
-            )
+        a = executor_agent(
+            tmp_path,
+            {
+                "kind": "command",
+                "argv": [sys.executable, "family.py", str(pidfile)],
+                "kill_grace": grace,
+            },
+            id=f"w-{i}",
+            type="w",
         )
         slots.append(AgentSlot(a, "sleep", timeout=timeout))
     return Plan("family", tuple(slots), policy=ExecutionPolicy()), files

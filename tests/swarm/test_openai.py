@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.budget import BudgetMeter
 from agentflowd.swarm.errors import ExecutorError
-from agentflowd.swarm.events import EventBus
-from agentflowd.swarm.executors import AgentSetup, make_agent
 from agentflowd.swarm.model import Task
 from tests.swarm.llm_server import OPENAI, LLMServer, completion, error, openai_reply, openai_stream
+from tests.swarm.support import executor_agent, run_agent
 
 TASK = Task("t1", "work", "Find TODOs")
 
@@ -27,37 +24,13 @@ def agent(llm: LLMServer, project: Path, **executor: Any):
         "retry_delay": "10ms",
         **executor,
     }
-    return make_agent(
-        AgentSetup(
-            "researcher-1",
-            "researcher",
-            frozenset(),
-            config,
-            "You research.",
-            None,
-            None,
-            None,
-            project,
-            project,
-            "test",
-        )
+    return executor_agent(
+        project, config, id="researcher-1", type="researcher", system_prompt="You research."
     )
 
 
 def go(a, project: Path, meter: BudgetMeter | None = None):
-    async def inner():
-        ctx = AgentContext(
-            run_id="r",
-            agent_id=a.id,
-            project=project,
-            workdir=project,
-            meter=meter or BudgetMeter(),
-            bus=EventBus(),
-            loop=asyncio.get_running_loop(),
-        )
-        return await a.run(TASK, ctx)
-
-    return asyncio.run(inner())
+    return run_agent(a, TASK, project, meter=meter)
 
 
 def test_tool_calls_round_trip(

@@ -2,56 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from pathlib import Path
 
 import pytest
 
-from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.budget import BudgetMeter
 from agentflowd.swarm.errors import SwarmConfigError
-from agentflowd.swarm.events import EventBus
-from agentflowd.swarm.executors import AgentSetup, make_agent
 from agentflowd.swarm.model import Task
 from tests.swarm.entrypoints import agents_mod
+from tests.swarm.support import executor_agent, run_agent
 
 HERE = Path(__file__).resolve().parent
 TASK = Task("t1", "work", "look", inputs={"target": "x.py"})
 
 
 def make(entry: str, folder: Path = HERE):
-    return make_agent(
-        AgentSetup(
-            "py-1",
-            "py",
-            frozenset(),
-            {"kind": "python", "entry": entry},
-            "",
-            None,
-            None,
-            None,
-            folder,
-            folder,
-            "test",
-        )
-    )
+    return executor_agent(folder, {"kind": "python", "entry": entry}, id="py-1", type="py")
 
 
 def go(agent, meter: BudgetMeter | None = None):
-    async def inner():
-        ctx = AgentContext(
-            run_id="r",
-            agent_id=agent.id,
-            project=HERE,
-            workdir=HERE,
-            meter=meter or BudgetMeter(),
-            bus=EventBus(),
-            loop=asyncio.get_running_loop(),
-        )
-        return await agent.run(TASK, ctx)
-
-    return asyncio.run(inner())
+    return run_agent(agent, TASK, HERE, meter=meter)
 
 
 def test_async_entry_runs_on_the_loop_and_its_dict_is_an_answer() -> None:
