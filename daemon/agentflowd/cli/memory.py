@@ -28,6 +28,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_NAMESPACE = "default"
 # A search through the daemon may first embed many pending entries.
 DAEMON_TIMEOUT_S = 120.0
+# How long `maintain` waits for a background worker that holds the database's worker lock.
+MAINTAIN_WAIT_S = 600.0
 
 
 def common_options(func: F) -> F:
@@ -88,6 +90,7 @@ def _via_daemon(
     if not socket_path(root).exists():
         return None
     from agentflowd.ipc import client
+
     try:
         doc = client.call(root, method, params, timeout=DAEMON_TIMEOUT_S)
     except (client.DaemonUnavailable, client.DaemonNotAvailable):
@@ -500,15 +503,27 @@ def namespace(
 @common_options
 def maintain(as_json: bool, project: Path | None, db_path: Path | None) -> None:
     """Embed pending entries and build due indexes now, in the foreground."""
+    import time
+
+    from agentflowd.memory.db import environment_errors
+    from agentflowd.memory.errors import DatabaseBusyError
     from agentflowd.memory.paths import resolve_db_path
     from agentflowd.memory.worker import run_maintenance
 
+    if project is not None and not project.is_dir():
+        raise UsageError(f"no such project folder: {project}")
     path = resolve_db_path(db=db_path, project=project)
-    report = run_maintenance(path)
-    if report is None:
-        raise UsageError(
-            "a background worker is maintaining this database right now; try again shortly"
-        )
+    give_up = time.monotonic() + MAINTAIN_WAIT_S
+    with environment_errors(path):
+        # A background worker holding the lock does the same job: wait for it, then run once
+        # more so whatever it did not cover is done before this command returns.
+        while (report := run_maintenance(path)) is None:
+            if time.monotonic() > give_up:
+                raise DatabaseBusyError(
+                    f"a background worker has been maintaining {path} for over "
+                    f"{MAINTAIN_WAIT_S:.0f} s; try again later"
+                )
+            time.sleep(0.1)
     _emit(
         as_json,
         report,
