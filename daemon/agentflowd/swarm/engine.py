@@ -338,6 +338,18 @@ class Swarm:
             **extra,
         )
 
+    async def _work_round(
+        self, work: Sequence[tuple[str, str, str, frozenset[str]]], round_: int
+    ) -> list[Outcome]:
+        """Round `round_` of the assigned work (see `_assignments`), every piece run at once."""
+        self.router.round = round_
+        return await self._run(
+            [
+                (self._task(f"{tid}.r{round_}", "work", aid, text, round_, requires=req), aid)
+                for tid, aid, text, req in work
+            ]
+        )
+
     async def _run(self, work: Sequence[tuple[Task, str]], **kw: Any) -> list[Outcome]:
         assert self.scheduler is not None
         outcomes = await self.scheduler.run(work, **kw)
@@ -351,12 +363,7 @@ class Swarm:
         work = self._assignments([s.id for s in plan.slots])
         last: list[Outcome] = []
         for r in range(1, plan.rounds + 1):
-            self.router.round = r
-            batch = [
-                (self._task(f"{tid}.r{r}", "work", aid, text, r, requires=req), aid)
-                for tid, aid, text, req in work
-            ]
-            last = await self._run(batch)
+            last = await self._work_round(work, r)
             if r < plan.rounds or plan.consensus is not None:
                 for o in last:
                     if o.ok:
@@ -375,12 +382,7 @@ class Swarm:
         hub_out: Outcome | None = None
         spokes: list[Outcome] = []
         for r in range(1, plan.rounds + 1):
-            self.router.round = r
-            batch = [
-                (self._task(f"{tid}.r{r}", "work", aid, text, r, requires=req), aid)
-                for tid, aid, text, req in work
-            ]
-            spokes = await self._run(batch)
+            spokes = await self._work_round(work, r)
             report_ids: set[int] = set()
             reports = []
             for o in spokes:
