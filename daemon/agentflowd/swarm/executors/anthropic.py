@@ -17,8 +17,8 @@ from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.errors import ExecutorError
 from agentflowd.swarm.executors import tools as toolkit
 from agentflowd.swarm.executors.answer import result_from_text
-from agentflowd.swarm.executors.httpapi import RetryableStreamError, post_json
-from agentflowd.swarm.executors.llm import LLMAgent, LLMSettings, retry_reporter
+from agentflowd.swarm.executors.httpapi import RetryableStreamError
+from agentflowd.swarm.executors.llm import LLMAgent, LLMSettings
 from agentflowd.swarm.executors.prompt import render
 from agentflowd.swarm.model import Result, Task, Usage
 
@@ -55,10 +55,8 @@ class AnthropicAgent(LLMAgent):
             for t in s.tools
         ]
         total = Usage()
-        retried = retry_reporter(ctx)
         async with httpx.AsyncClient() as client:
             for _ in range(s.max_turns):
-                ctx.check_budget()
                 body: dict[str, Any] = {
                     "model": s.model,
                     "max_tokens": s.max_tokens,
@@ -72,18 +70,16 @@ class AnthropicAgent(LLMAgent):
                     body["temperature"] = s.temperature
                 if s.stream:
                     body["stream"] = True
-                reply = await post_json(
+                reply, turn = await self.turn(
                     client,
+                    ctx,
                     f"{s.base_url}/v1/messages",
                     headers,
                     body,
-                    s.http,
-                    stream=read_stream if s.stream else None,
-                    on_retry=retried,
+                    read_stream=read_stream,
+                    usage_of=_usage,
                 )
-                turn = _usage(reply, s)
                 total = total + turn
-                ctx.charge(turn)
                 content = reply.get("content")
                 if not isinstance(content, list):
                     raise ExecutorError("the Messages API reply has no content list")
@@ -116,9 +112,7 @@ class AnthropicAgent(LLMAgent):
                     "id": reply.get("id"),
                 }
                 return result_from_text(text, usage=total, meta=meta)
-        raise ExecutorError(
-            f"the model was still calling tools after max_turns ({s.max_turns})", retryable=False
-        )
+        raise self.out_of_turns()
 
 
 def _usage(reply: Mapping[str, Any], s: LLMSettings) -> Usage:

@@ -1,17 +1,21 @@
 """What the anthropic and openai executors share: settings (model, key, URL, turns, prices),
-construction, and reporting API retries."""
+construction, and one charged request per turn."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
 
 from agentflowd.swarm import events
 from agentflowd.swarm.agent import AgentContext
-from agentflowd.swarm.errors import SwarmConfigError
+from agentflowd.swarm.errors import ExecutorError, SwarmConfigError
 from agentflowd.swarm.executors.base import AgentSetup, ExecutorAgent, Options
-from agentflowd.swarm.executors.httpapi import HttpPolicy
+from agentflowd.swarm.executors.httpapi import HttpPolicy, StreamParser, post_json
 from agentflowd.swarm.executors.tools import Tool, select
+from agentflowd.swarm.model import Usage
 
 DEFAULT_MAX_TURNS = 10
 
@@ -82,14 +86,43 @@ class LLMAgent(ExecutorAgent):
             base_url_env=self.BASE_URL_ENV,
         )
 
+    async def turn(
+        self,
+        client: httpx.AsyncClient,
+        ctx: AgentContext,
+        url: str,
+        headers: Mapping[str, str],
+        body: dict[str, Any],
+        *,
+        read_stream: StreamParser,
+        usage_of: Callable[[Mapping[str, Any], LLMSettings], Usage],
+    ) -> tuple[dict[str, Any], Usage]:
+        """One request inside the budget (streamed when `stream: true`), its usage charged;
+        API retries are reported as events."""
+        s = self.settings
+        ctx.check_budget()
 
-def retry_reporter(ctx: AgentContext) -> Callable[[int, float, str], None]:
-    """An `on_retry` for `post_json` that reports each retry as an event."""
+        def retried(attempt: int, wait: float, why: str) -> None:
+            if ctx.bus.active:
+                ctx.emit(
+                    events.API_RETRY, {"attempt": attempt, "wait_s": round(wait, 3), "reason": why}
+                )
 
-    def retried(attempt: int, wait: float, why: str) -> None:
-        if ctx.bus.active:
-            ctx.emit(
-                events.API_RETRY, {"attempt": attempt, "wait_s": round(wait, 3), "reason": why}
-            )
+        reply = await post_json(
+            client,
+            url,
+            headers,
+            body,
+            s.http,
+            stream=read_stream if s.stream else None,
+            on_retry=retried,
+        )
+        used = usage_of(reply, s)
+        ctx.charge(used)
+        return reply, used
 
-    return retried
+    def out_of_turns(self) -> ExecutorError:
+        return ExecutorError(
+            f"the model was still calling tools after max_turns ({self.settings.max_turns})",
+            retryable=False,
+        )

@@ -17,8 +17,7 @@ from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.errors import ExecutorError
 from agentflowd.swarm.executors import tools as toolkit
 from agentflowd.swarm.executors.answer import result_from_text
-from agentflowd.swarm.executors.httpapi import post_json
-from agentflowd.swarm.executors.llm import LLMAgent, LLMSettings, retry_reporter
+from agentflowd.swarm.executors.llm import LLMAgent, LLMSettings
 from agentflowd.swarm.executors.prompt import render
 from agentflowd.swarm.model import Result, Task, Usage
 
@@ -52,10 +51,8 @@ class OpenAIAgent(LLMAgent):
             for t in s.tools
         ]
         total = Usage()
-        retried = retry_reporter(ctx)
         async with httpx.AsyncClient() as client:
             for _ in range(s.max_turns):
-                ctx.check_budget()
                 body: dict[str, Any] = {
                     "model": s.model,
                     "messages": messages,
@@ -68,18 +65,16 @@ class OpenAIAgent(LLMAgent):
                 if s.stream:
                     body["stream"] = True
                     body["stream_options"] = {"include_usage": True}
-                reply = await post_json(
+                reply, turn = await self.turn(
                     client,
+                    ctx,
                     f"{s.base_url}/chat/completions",
                     headers,
                     body,
-                    s.http,
-                    stream=read_stream if s.stream else None,
-                    on_retry=retried,
+                    read_stream=read_stream,
+                    usage_of=_usage,
                 )
-                turn = _usage(reply, s)
                 total = total + turn
-                ctx.charge(turn)
                 choices = reply.get("choices")
                 if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
                     raise ExecutorError("the chat completion has no choices")
@@ -114,9 +109,7 @@ class OpenAIAgent(LLMAgent):
                 return result_from_text(
                     content if isinstance(content, str) else "", usage=total, meta=meta
                 )
-        raise ExecutorError(
-            f"the model was still calling tools after max_turns ({s.max_turns})", retryable=False
-        )
+        raise self.out_of_turns()
 
 
 def _usage(reply: Mapping[str, Any], s: LLMSettings) -> Usage:
