@@ -80,8 +80,10 @@ def _match_in_process(root: Path, prompt: str) -> dict[str, Any] | None:
         # and stay silent this once.
         _warm_up(root)
         return None
+    from agentflowd.embed import prefer_quick_start
     from agentflowd.match.matcher import SkillMatcher
 
+    prefer_quick_start()  # only the prompt is embedded here; the skills come from the cache
     return SkillMatcher.for_project(root, skills).match_one(prompt).to_json()
 
 

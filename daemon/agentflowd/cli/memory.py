@@ -106,6 +106,10 @@ def _preload_embedder() -> None:
     """
     import threading
 
+    from agentflowd.embed import prefer_quick_start
+
+    prefer_quick_start()
+
     def load() -> None:
         from agentflowd.embed import get_embedder
 

@@ -48,6 +48,9 @@ def match_command(
     # A running daemon has the model loaded and the catalog indexed: milliseconds, not a second.
     result = call_or_none(root, "skills.match", {"prompt": prompt}, timeout=DAEMON_TIMEOUT)
     if result is None:
+        from agentflowd.embed import prefer_quick_start
+
+        prefer_quick_start()  # one prompt to embed: a fast load beats a fast graph
         result = _match(root, _skills(root), [prompt])[0]
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))

@@ -50,6 +50,18 @@ class EmbedderUnavailable(AgentflowError):
 
 _lock = threading.Lock()
 _instance: TokenEmbedder | None = None
+_quick_start = False
+
+
+def prefer_quick_start() -> None:
+    """Ask for a model that loads fast rather than one that runs fast (call before first use).
+
+    For short-lived processes that embed a handful of texts (a CLI search, a hook): graph
+    optimisation costs more at load than it saves on a few sentences. Long-lived processes and
+    bulk embedding keep the optimised graph.
+    """
+    global _quick_start
+    _quick_start = True
 
 
 def get_embedder() -> TokenEmbedder:
@@ -60,7 +72,7 @@ def get_embedder() -> TokenEmbedder:
             if _instance is None:
                 from agentflowd.embed.minilm import OnnxMiniLM
 
-                _instance = OnnxMiniLM(threads=_threads_from_env())
+                _instance = OnnxMiniLM(threads=_threads_from_env(), optimize=not _quick_start)
     return _instance
 
 

@@ -44,6 +44,7 @@ class OnnxMiniLM:
         self,
         *,
         threads: int = 1,
+        optimize: bool = True,
         batch_size: int = BATCH_SIZE,
         model_path: Path | None = None,
         tokenizer_path: Path | None = None,
@@ -63,6 +64,8 @@ class OnnxMiniLM:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
+        if not optimize:
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
             self._session = ort.InferenceSession(
                 str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
