@@ -163,6 +163,10 @@ def test_hook_defers_a_large_cold_catalog_to_a_background_warm_up(tmp_path, run_
     first = run_cli("hook", "prompt-submit", input=event)
     assert first.returncode == 0 and first.stdout == ""
     assert "indexing" in first.stderr
+    second = run_cli("hook", "prompt-submit", input=event)
+    assert second.returncode == 0 and second.stdout == ""
+    marker = tmp_path / ".agentflow" / "cache" / "warm-up.pid"
+    assert marker.read_text().strip().isdigit()
     cache = tmp_path / ".agentflow" / "cache" / "match-embeddings.msgpack"
     deadline = time.monotonic() + 60
     while not cache.exists() and time.monotonic() < deadline:

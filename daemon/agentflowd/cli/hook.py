@@ -90,13 +90,27 @@ def _match_in_process(root: Path, prompt: str) -> dict[str, Any] | None:
 def _warm_up(root: Path) -> None:
     import subprocess
 
-    subprocess.Popen(
+    from agentflowd.cli.process import alive
+    from agentflowd.match.cache import cache_path
+
+    marker = cache_path(root).with_name("warm-up.pid")
+    try:
+        if alive(int(marker.read_text())):
+            return  # one warm-up at a time: prompts typed meanwhile must not start more
+    except (OSError, ValueError):
+        pass
+    child = subprocess.Popen(
         [sys.executable, "-m", "agentflowd", "skills", "match", "warm-up", "--project", str(root)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(str(child.pid))
+    except OSError:
+        pass  # a read-only project still gets its warm-up, just without the guard
     click.echo("agentflowd hook: indexing this project's skills in the background", err=True)
 
 
