@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ import numpy as np
 
 from agentflowd.memory import vectors as vec
 from agentflowd.memory.db import write_transaction
+from agentflowd.memory.locks import try_lock
 
 # 20 trees, not Annoy's usual 10: at 100k MiniLM-like vectors, 20 trees reach recall@10 0.97
 # with 15k nodes in ~2 ms where 10 trees need 20k nodes (~2.8 ms), for +40% build time and +7%
@@ -191,26 +191,9 @@ def load(db_path: Path, state: AnnState) -> LoadedIndex:
     return LoadedIndex(state, index, ids)
 
 
-@contextlib.contextmanager
-def build_lock(db_path: Path, namespace: str) -> Iterator[bool]:
+def build_lock(db_path: Path, namespace: str) -> contextlib.AbstractContextManager[bool]:
     """Hold the per-namespace build lock if free; yields False when another process builds."""
-    folder = index_dir(db_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; a duplicate build is wasteful, not wrong.
-        yield True
-        return
-    with open(folder / f"{ns_key(namespace)}.lock", "a+b") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return try_lock(index_dir(db_path) / f"{ns_key(namespace)}.lock")
 
 
 def build(

@@ -16,13 +16,13 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentflowd.embed import Embedder
-    from agentflowd.memory.store import MemoryStore
+from agentflowd.memory.locks import try_lock
+from agentflowd.memory.store import MemoryStore
 
 WORKER_ENV = "AGENTFLOWD_MEMORY_WORKER"  # "0" disables background workers (tests, CI)
 LOG_LIMIT_BYTES = 1_000_000
@@ -38,25 +38,9 @@ def log_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".worker.log")
 
 
-@contextlib.contextmanager
-def worker_lock(db_path: Path) -> Iterator[bool]:
+def worker_lock(db_path: Path) -> contextlib.AbstractContextManager[bool]:
     """Hold the database's worker lock if it is free; yields whether we got it."""
-    try:
-        import fcntl
-    except ImportError:  # no advisory locks: concurrent workers only duplicate work
-        yield True
-        return
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path(db_path), "a+b") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return try_lock(lock_path(db_path))
 
 
 def worker_running(db_path: Path) -> bool:
