@@ -33,8 +33,18 @@ fi
 mkdir -p "$PREFIX"
 [ -f "$PREFIX/package.json" ] || echo '{"private": true}' >"$PREFIX/package.json"
 echo "install-claude-code: installing @anthropic-ai/claude-code@$VERSION into $PREFIX" >&2
-npm install --prefix "$PREFIX" --save-exact --no-audit --no-fund --loglevel=error \
-  "@anthropic-ai/claude-code@$VERSION" >&2
+# A registry hiccup should not fail a build: three tries, a short pause between them.
+for attempt in 1 2 3; do
+  if npm install --prefix "$PREFIX" --save-exact --no-audit --no-fund --loglevel=error \
+    "@anthropic-ai/claude-code@$VERSION" >&2; then
+    break
+  fi
+  if [ "$attempt" = 3 ]; then
+    echo "install-claude-code: npm install failed three times" >&2
+    exit 3
+  fi
+  sleep $((attempt * 5))
+done
 
 if ! "$BIN" --version >/dev/null 2>&1; then
   echo "install-claude-code: installed, but '$BIN --version' fails" >&2
