@@ -82,3 +82,42 @@ def test_fallbacks_flags_and_agents(tmp_path: Path, home: Path) -> None:
     assert (agent.name, agent.tools, agent.capabilities) == ("sec", ("Read", "Grep"), ("security",))
     assert agent.executor == {"kind": "command", "argv": ["python3", "x.py"]}
     assert agent.system_prompt == "You review security."
+
+
+def test_plugins_installed_by_claude_code_are_found(tmp_path: Path, home: Path) -> None:
+    """The registry and settings shapes are those Claude Code 2.1.331 writes on `plugin install`."""
+    installs = {}
+    for name in ("plug", "off", "elsewhere"):
+        root = home / ".claude" / "plugins" / "cache" / "mkt" / name / "1.0.0"
+        (root / ".claude-plugin").mkdir(parents=True)
+        (root / ".claude-plugin" / "plugin.json").write_text(json.dumps({"name": name}))
+        skill = root / "skills" / "hello" / "SKILL.md"
+        skill.parent.mkdir(parents=True)
+        skill.write_text("---\nname: hello\ndescription: says hello\n---\nHi\n")
+        installs[name] = str(root)
+    registry = {
+        "version": 2,
+        "plugins": {
+            "plug@mkt": [{"scope": "user", "installPath": installs["plug"], "version": "1.0.0"}],
+            "off@mkt": [{"scope": "user", "installPath": installs["off"], "version": "1.0.0"}],
+            "elsewhere@mkt": [
+                {
+                    "scope": "project",
+                    "projectPath": "/some/other/project",
+                    "installPath": installs["elsewhere"],
+                    "version": "1.0.0",
+                }
+            ],
+        },
+    }
+    (home / ".claude" / "plugins" / "installed_plugins.json").write_text(json.dumps(registry))
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"enabledPlugins": {"plug@mkt": True, "off@mkt": True}})
+    )
+    (tmp_path / ".claude").mkdir()
+    (tmp_path / ".claude" / "settings.json").write_text(
+        json.dumps({"enabledPlugins": {"off@mkt": False}})
+    )
+    catalog = discover(tmp_path, home=home, managed_dir=None)
+    assert [s.name for s in catalog.skills] == ["plug:hello"]
+    assert discover(tmp_path, home=home, managed_dir=None, include_installed=False).skills == ()

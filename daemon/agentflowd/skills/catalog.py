@@ -6,6 +6,9 @@ Scopes, highest precedence first (a name found in a higher scope hides the same 
   3. project:    `.claude/skills/<name>/SKILL.md` and `.claude/commands/*.md` in the working
                  directory and every parent up to the repository root; the closest folder wins
 Plugin skills (`<plugin>/skills/<name>/SKILL.md`) are namespaced `plugin:name` and never clash.
+Plugins come from `--plugin-dir` and from Claude Code's own registry
+(`~/.claude/plugins/installed_plugins.json`), less those that `enabledPlugins` in the user's or
+the project's settings turns off; project-scoped installs count only in their project.
 Within one scope a skill beats a command of the same name. Personal and project skills are
 invoked by their folder name; a plugin skill's front-matter `name` sets its last segment.
 Sub-agents: project (closest first) beats personal beats plugin; their identity is `name`.
@@ -79,6 +82,7 @@ def discover(
     home: Path | None = None,
     plugin_dirs: Sequence[Path] = (),
     managed_dir: Path | None = MANAGED_DIR,
+    include_installed: bool = True,
 ) -> Catalog:
     """Every skill, command and sub-agent visible from `project` (the working directory)."""
     project = project.resolve()
@@ -98,6 +102,8 @@ def discover(
                 continue  # a project under $HOME must not list personal skills twice
             for skill in _skills_in(root, source, None, documents):
                 _choose(chosen, shadowed, skill)
+    if include_installed:
+        plugin_dirs = [*plugin_dirs, *installed_plugin_dirs(project, home)]
     for plugin_root in plugin_dirs:
         plugin = _plugin_name(plugin_root)
         for skill in _skills_in(plugin_root, "plugin", plugin, documents):
@@ -119,6 +125,47 @@ def discover(
         shadowed=tuple(shadowed),
         documents=documents,
     )
+
+
+def installed_plugin_dirs(project: Path, home: Path) -> list[Path]:
+    """Install folders of the plugins Claude Code has installed and enabled for `project`."""
+    registry = _read_json(home / ".claude" / "plugins" / "installed_plugins.json")
+    plugins = registry.get("plugins") if isinstance(registry, dict) else None
+    if not isinstance(plugins, dict):
+        return []
+    enabled: dict[str, Any] = {}
+    for settings in (
+        home / ".claude" / "settings.json",
+        project / ".claude" / "settings.json",
+        project / ".claude" / "settings.local.json",
+    ):
+        data = _read_json(settings)
+        if isinstance(data, dict) and isinstance(data.get("enabledPlugins"), dict):
+            enabled.update(data["enabledPlugins"])
+    out: list[Path] = []
+    for plugin_id, entries in plugins.items():
+        if enabled.get(plugin_id) is False:
+            continue
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if not isinstance(entry, dict) or not isinstance(entry.get("installPath"), str):
+                continue
+            scope_project = entry.get("projectPath")
+            if entry.get("scope") in ("project", "local") and (
+                not isinstance(scope_project, str) or Path(scope_project).resolve() != project
+            ):
+                continue
+            folder = Path(entry["installPath"])
+            if folder.is_dir():
+                out.append(folder)
+                break
+    return out
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _project_chain(project: Path) -> list[Path]:
@@ -242,11 +289,8 @@ def _flag(value: Any, *, default: bool) -> bool:
 
 
 def _plugin_name(root: Path) -> str:
-    manifest = root / ".claude-plugin" / "plugin.json"
-    try:
-        name = json.loads(manifest.read_text(encoding="utf-8")).get("name")
-    except (OSError, ValueError, AttributeError):
-        name = None
+    manifest = _read_json(root / ".claude-plugin" / "plugin.json")
+    name = manifest.get("name") if isinstance(manifest, dict) else None
     return name if isinstance(name, str) and name else root.resolve().name
 
 
