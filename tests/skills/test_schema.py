@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import REPO
 
 from agentflowd.skills import codes
-from agentflowd.skills.schema import SPEC_KEYS, load_schema
+from agentflowd.skills.schema import load_schema, spec_keys
 
 
 @pytest.mark.parametrize("kind", ["skill", "agent", "command"])
@@ -32,7 +32,14 @@ def test_every_key_is_documented_with_examples(kind: str) -> None:
 
 def test_three_layers_are_marked() -> None:
     props = load_schema("skill")["properties"]
-    assert {k for k, v in props.items() if v["x-layer"] == "spec"} == set(SPEC_KEYS)
+    assert set(spec_keys()) == {
+        "name",
+        "description",
+        "license",
+        "allowed-tools",
+        "metadata",
+        "compatibility",
+    }
     assert props["coordination"]["x-layer"] == "agentflow"
     assert props["when_to_use"]["x-layer"] == "claude-code"
 

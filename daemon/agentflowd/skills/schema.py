@@ -55,4 +55,12 @@ def subschema_at(kind: SchemaKind, path: tuple[str | int, ...]) -> dict[str, Any
     return node if isinstance(node, dict) else None
 
 
-SPEC_KEYS = ("name", "description", "license", "allowed-tools", "metadata", "compatibility")
+@functools.cache
+def spec_keys() -> tuple[str, ...]:
+    """The open Agent Skills spec's keys: the skill schema's `x-layer: spec` entries."""
+    return tuple(k for k, v in top_level_keys("skill").items() if v.get("x-layer") == "spec")
+
+
+def max_length(key: str) -> int:
+    """The skill schema's `maxLength` for a top-level text key."""
+    return top_level_keys("skill")[key]["maxLength"]

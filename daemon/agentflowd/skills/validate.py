@@ -29,9 +29,20 @@ from agentflowd.skills.model import (
     TextEdit,
 )
 from agentflowd.skills.parse import split_lines
-from agentflowd.skills.schema import SPEC_KEYS, SchemaKind, layer_of, load_schema, top_level_keys
+from agentflowd.skills.schema import (
+    SchemaKind,
+    layer_of,
+    load_schema,
+    max_length,
+    spec_keys,
+    top_level_keys,
+)
 
 _BROKEN_PARSE = {codes.YAML_SYNTAX, codes.NOT_A_MAPPING, codes.UNCLOSED_FRONTMATTER}
+_TOO_LONG = {
+    "description": codes.DESCRIPTION_TOO_LONG,
+    "compatibility": codes.COMPATIBILITY_TOO_LONG,
+}
 _STRICT_ERRORS = {codes.UNQUOTED_COLON, codes.DUPLICATE_KEY}
 _YAML11_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n"}
 
@@ -156,12 +167,12 @@ class _Check:
         if self.parse_failed:
             return
         for key in self.data:
-            if key not in SPEC_KEYS:
+            if key not in spec_keys():
                 yield Diagnostic(
                     codes.UNKNOWN_KEY,
                     err,
                     f"unexpected field `{key}`: the Agent Skills spec allows only "
-                    + ", ".join(SPEC_KEYS),
+                    + ", ".join(spec_keys()),
                     self.key_span((key,)),
                 )
         name = self.raw_scalar(("name",)) if "name" in self.data else None
@@ -186,14 +197,12 @@ class _Check:
                 "`description` must not be empty",
                 self.value_span(("description",)),
             )
-        elif len(description) > 1024:
-            yield self._too_long("description", description, 1024, codes.DESCRIPTION_TOO_LONG, err)
+        elif len(description) > max_length("description"):
+            yield self._too_long("description", description, _TOO_LONG["description"], err)
         if "compatibility" in self.data:
             compat = self.raw_scalar(("compatibility",)) or ""
-            if len(compat) > 500:
-                yield self._too_long(
-                    "compatibility", compat, 500, codes.COMPATIBILITY_TOO_LONG, err
-                )
+            if len(compat) > max_length("compatibility"):
+                yield self._too_long("compatibility", compat, _TOO_LONG["compatibility"], err)
         if "metadata" in self.data and not isinstance(self.data["metadata"], dict):
             yield Diagnostic(
                 codes.WRONG_TYPE,
@@ -270,7 +279,11 @@ class _Check:
             fallback = first_paragraph(doc.body)
             block = "---\n" + f"name: {folder}\n"
             if fallback:
-                block += "description: " + json.dumps(trim_at_sentence(fallback, 1024)) + "\n"
+                block += (
+                    "description: "
+                    + json.dumps(trim_at_sentence(fallback, max_length("description")))
+                    + "\n"
+                )
             block += "---\n"
             yield Diagnostic(
                 codes.NO_FRONTMATTER,
@@ -305,7 +318,10 @@ class _Check:
                             TextEdit(
                                 insert_at,
                                 "description: "
-                                + json.dumps(trim_at_sentence(fallback, 1024), ensure_ascii=False)
+                                + json.dumps(
+                                    trim_at_sentence(fallback, max_length("description")),
+                                    ensure_ascii=False,
+                                )
                                 + "\n",
                             ),
                         ),
@@ -365,10 +381,9 @@ class _Check:
                 Span.at(self.doc.body_line),
             )
 
-    def _too_long(
-        self, key: str, text: str, limit: int, code: str, severity: Severity
-    ) -> Diagnostic:
+    def _too_long(self, key: str, text: str, code: str, severity: Severity) -> Diagnostic:
         span = self.value_span((key,))
+        limit = max_length(key)
         trimmed = trim_at_sentence(text, limit)
         return Diagnostic(
             code,
@@ -420,15 +435,8 @@ class _Check:
         if validator == "enum":
             yield self._enum(error, path, where, span, severity)
             return
-        if path == ("description",) and validator == "maxLength":
-            yield self._too_long(
-                "description", error.instance, 1024, codes.DESCRIPTION_TOO_LONG, severity
-            )
-            return
-        if path == ("compatibility",) and validator == "maxLength":
-            yield self._too_long(
-                "compatibility", error.instance, 500, codes.COMPATIBILITY_TOO_LONG, severity
-            )
+        if validator == "maxLength" and path and path[0] in _TOO_LONG:
+            yield self._too_long(str(path[0]), error.instance, _TOO_LONG[path[0]], severity)
             return
         if path == ("name",) and validator in ("pattern", "maxLength", "minLength"):
             yield Diagnostic(
