@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,8 +38,7 @@ def match_command(
         raise UsageError("give exactly one of PROMPT or --batch FILE")
     root = _project_root(project)
     if batch is not None:
-        skills = _skills(root)
-        for row in _match_lines(root, skills, batch):
+        for row in _match_chunks(root, _skills(root), _chunks(batch)):
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     assert prompt is not None
@@ -51,7 +50,7 @@ def match_command(
         from agentflowd.embed import prefer_quick_start
 
         prefer_quick_start()  # one prompt to embed: a fast load beats a fast graph
-        result = _match(root, _skills(root), [prompt])[0]
+        result = next(_match_chunks(root, _skills(root), [[prompt]]))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -74,36 +73,41 @@ def _skills(root: Path) -> tuple[Any, ...]:
     return discover(root).model_invocable
 
 
-def _match(root: Path, skills: Sequence[Any], prompts: Sequence[str]) -> list[dict[str, Any]]:
-    if not skills:
-        # Nothing can match: answer without loading the model.
-        return [{"prompt": p, "skill": None, "score": 0.0, "candidates": []} for p in prompts]
-    return [r.to_json() for r in _matcher(root, skills).match(prompts)]
+def _match_chunks(
+    root: Path, skills: Sequence[Any], chunks: Iterable[Sequence[str]]
+) -> Iterator[dict[str, Any]]:
+    """Results in input order. The model is loaded once, and only if some skill could match."""
+    from agentflowd.match import MatchResult
 
-
-_matchers: dict[Path, Any] = {}
+    matcher = None
+    for chunk in chunks:
+        if not skills:
+            yield from (MatchResult.nothing(p).to_json() for p in chunk)
+            continue
+        if matcher is None:
+            matcher = _matcher(root, skills)
+        yield from (r.to_json() for r in matcher.match(chunk))
 
 
 def _matcher(root: Path, skills: Sequence[Any]) -> Any:
     from agentflowd.match.matcher import SkillMatcher
 
-    if root not in _matchers:
-        _matchers[root] = SkillMatcher.for_project(root, skills)
-        problem = _matchers[root].cache.load_error or _matchers[root].cache.write_error
-        if problem:
-            click.echo(f"agentflowd: embedding cache: {problem} (matching without it)", err=True)
-    return _matchers[root]
+    matcher = SkillMatcher.for_project(root, skills)
+    problem = matcher.cache.load_error or matcher.cache.write_error
+    if problem:
+        click.echo(f"agentflowd: embedding cache: {problem} (matching without it)", err=True)
+    return matcher
 
 
-def _match_lines(root: Path, skills: Sequence[Any], lines: IO[str]) -> Iterator[dict[str, Any]]:
+def _chunks(lines: IO[str]) -> Iterator[list[str]]:
     chunk: list[str] = []
     for line in lines:
         chunk.append(line.rstrip("\r\n"))
         if len(chunk) == BATCH_CHUNK:
-            yield from _match(root, skills, chunk)
+            yield chunk
             chunk = []
     if chunk:
-        yield from _match(root, skills, chunk)
+        yield chunk
 
 
 def _print_text(result: dict[str, Any], *, has_skills: bool) -> None:

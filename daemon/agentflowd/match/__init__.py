@@ -72,6 +72,11 @@ class MatchResult:
     score: float  # calibrated confidence of the best candidate
     candidates: tuple[Candidate, ...]  # best first, at most 3
 
+    @classmethod
+    def nothing(cls, prompt: str) -> MatchResult:
+        """The answer when the catalog has no model-invocable skill (no model needs loading)."""
+        return cls(prompt, None, 0.0, ())
+
     def to_json(self) -> dict[str, Any]:
         return {
             "prompt": self.prompt,
