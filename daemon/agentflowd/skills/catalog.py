@@ -25,12 +25,12 @@ from typing import Any
 
 from agentflowd.project import find_repo_root, home_dir
 from agentflowd.skills import codes
+from agentflowd.skills.files import SKIP_DIRS
 from agentflowd.skills.model import AgentDef, Diagnostic, Document, Severity, Skill, Source, Span
 from agentflowd.skills.parse import load_document
 from agentflowd.skills.validate import first_paragraph
 
 MANAGED_DIR = Path("/etc/claude-code/.claude")
-_SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -238,7 +238,7 @@ def _markdown_files(folder: Path, max_depth: int = 4) -> list[Path]:
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if d not in _SKIP_DIRS and not d.startswith(".") and depth < max_depth
+            if d not in SKIP_DIRS and not d.startswith(".") and depth < max_depth
         )
         out.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".md"))
     return out

@@ -9,7 +9,10 @@ from pathlib import Path
 from agentflowd.errors import UsageError
 from agentflowd.skills.parse import infer_kind
 
-_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".agentflow", ".tox"}
+# Folders that never hold skills worth reading, and can be huge.
+SKIP_DIRS = frozenset(
+    {".git", "node_modules", ".venv", "venv", "__pycache__", ".agentflow", ".tox"}
+)
 MAX_FILES = 100_000
 
 
@@ -35,7 +38,7 @@ def _walk(root: Path) -> list[Path]:
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(
-            d for d in dirnames if d not in _SKIP_DIRS and (d == ".claude" or not d.startswith("."))
+            d for d in dirnames if d not in SKIP_DIRS and (d == ".claude" or not d.startswith("."))
         )
         for filename in sorted(filenames):
             candidate = Path(dirpath) / filename
