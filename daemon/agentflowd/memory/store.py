@@ -187,7 +187,7 @@ class MemoryStore:
     ) -> StoreResult:
         """Create or replace one entry. Secrets are redacted unless `redact=False`."""
         found: Counter[str] = Counter()
-        item = self._prepare(
+        item = self.prepare(
             namespace, key, value, is_json=is_json, ttl=ttl, tags=tags, metadata=metadata,
             redact=redact, found=found,
         )  # fmt: skip
@@ -439,28 +439,7 @@ class MemoryStore:
         redact: bool = True,
         found: Counter[str] | None = None,
     ) -> NewEntry:
-        """Validate and redact one entry for `store_many`/`import_records`."""
-        return self._prepare(
-            namespace, key, value, is_json=is_json, ttl=ttl, expires_at=expires_at,
-            created_at=created_at, tags=tags, metadata=metadata, redact=redact,
-            found=found if found is not None else Counter(),
-        )  # fmt: skip
-
-    def _prepare(
-        self,
-        namespace: str,
-        key: str,
-        value: Any,
-        *,
-        is_json: bool | None,
-        ttl: str | float | None,
-        tags: Iterable[str],
-        metadata: Mapping[str, Any] | None,
-        redact: bool,
-        found: Counter[str],
-        expires_at: float | None = None,
-        created_at: float | None = None,
-    ) -> NewEntry:
+        """Validate and redact one entry; the kinds of secrets redacted are counted in `found`."""
         _check_namespace(namespace)
         _check_key(key)
         if is_json is None:
@@ -475,9 +454,9 @@ class MemoryStore:
                 value, hits = redaction.redact_json(value)
             else:
                 value, hits = redaction.redact_text(value)
-            found.update(hits)
-            meta, hits = redaction.redact_json(meta)
-            found.update(hits)
+            meta, meta_hits = redaction.redact_json(meta)
+            if found is not None:
+                found.update(hits + meta_hits)
         if is_json:
             try:
                 text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
