@@ -12,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-STATE_DIR = ".agentflow"
+from agentflowd.project import state_dir
+
 SOCKET_NAME = "daemon.sock"
 PID_NAME = "daemon.pid"
 LOG_NAME = "daemon.log"
@@ -26,7 +27,7 @@ def project_key(project: Path) -> Path:
 
 def socket_path(project: Path) -> Path:
     project = project_key(project)
-    preferred = project / STATE_DIR / SOCKET_NAME
+    preferred = state_dir(project) / SOCKET_NAME
     if len(os.fsencode(preferred)) <= MAX_SOCKET_PATH:
         return preferred
     digest = hashlib.sha256(os.fsencode(project)).hexdigest()[:24]
@@ -47,8 +48,8 @@ def lock_path(socket: Path) -> Path:
 
 
 def pid_path(project: Path) -> Path:
-    return project_key(project) / STATE_DIR / PID_NAME
+    return state_dir(project_key(project)) / PID_NAME
 
 
 def log_path(project: Path) -> Path:
-    return project_key(project) / STATE_DIR / LOG_NAME
+    return state_dir(project_key(project)) / LOG_NAME

@@ -34,6 +34,7 @@ from agentflowd.errors import (
     UsageError,
 )
 from agentflowd.ipc import paths, protocol
+from agentflowd.project import STATE_DIR
 
 log = logging.getLogger("agentflowd.ipc")
 
@@ -75,7 +76,7 @@ class _Ownership:
 
 def _prepare_folder(folder: Path) -> None:
     """Create the socket's folder; a shared runtime folder must be ours and private."""
-    private = folder.name != paths.STATE_DIR
+    private = folder.name != STATE_DIR
     folder.mkdir(mode=0o700 if private else 0o777, parents=True, exist_ok=True)
     if private:
         info = folder.stat()
