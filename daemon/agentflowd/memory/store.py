@@ -54,6 +54,7 @@ MAX_KEY_CHARS = 1024
 MAX_NAMESPACE_CHARS = 200
 # Expired rows removed by each write transaction in passing; `purge` removes the rest.
 OPPORTUNISTIC_PURGE = 100
+PURGE_CHUNK = 5_000
 IMPORT_BATCH = 2_000
 # Rows read per embedding round: the embedder sorts them by length, so large rounds pad less.
 EMBED_BATCH = 512
@@ -269,19 +270,12 @@ class MemoryStore:
         total = 0
         while True:
             now = time.time()
-
-            def chunk(c: apsw.Connection, now: float = now) -> int:
-                c.execute(
-                    "DELETE FROM entries WHERE id IN (SELECT id FROM entries "
-                    "WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 5000)",
-                    (now,),
-                )
-                return c.changes()
-
             with self._lock:
-                removed = write_transaction(self.conn, chunk)
+                removed = write_transaction(
+                    self.conn, lambda c, now=now: _purge_some(c, now, PURGE_CHUNK)
+                )
             total += removed
-            if removed < 5000:
+            if removed < PURGE_CHUNK:
                 break
         with self._lock:
             self._cache.clear()
@@ -771,12 +765,14 @@ def _index_new_entries(c: apsw.Connection, after_id: int) -> None:
     )
 
 
-def _purge_some(c: apsw.Connection, now: float) -> None:
+def _purge_some(c: apsw.Connection, now: float, limit: int = OPPORTUNISTIC_PURGE) -> int:
+    """Delete up to `limit` expired entries; returns how many."""
     c.execute(
         "DELETE FROM entries WHERE id IN (SELECT id FROM entries "
-        f"WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT {OPPORTUNISTIC_PURGE})",
-        (now,),
+        "WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)",
+        (now, limit),
     )
+    return c.changes()
 
 
 def _row_to_entry(row: Sequence[Any]) -> Entry:
