@@ -15,22 +15,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import apsw
 
 from agentflowd.errors import NotFoundError, UsageError
 from agentflowd.memory.db import open_db, write_transaction
+from agentflowd.swarm.events import Event
 
 FINAL_STATUSES = frozenset({"succeeded", "partial", "failed", "cancelled"})
-
-
-class EventLike(Protocol):
-    seq: int
-    ts: float
-    kind: str
-    agent: str | None
-    data: Mapping[str, Any]
 
 
 class RunNotFoundError(NotFoundError):
@@ -60,24 +53,6 @@ class RunRow:
             "finished_at": self.finished_at,
             "run_dir": self.run_dir,
             "summary": dict(self.summary),
-        }
-
-
-@dataclass(frozen=True)
-class EventRow:
-    seq: int
-    ts: float
-    kind: str
-    agent: str | None
-    data: Mapping[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "ts": self.ts,
-            "kind": self.kind,
-            "agent": self.agent,
-            "data": dict(self.data),
         }
 
 
@@ -131,7 +106,7 @@ def finish_run(
     write_transaction(conn, body)
 
 
-def append_events(conn: apsw.Connection, run_id: str, events: Sequence[EventLike]) -> None:
+def append_events(conn: apsw.Connection, run_id: str, events: Sequence[Event]) -> None:
     rows = [
         (run_id, e.seq, e.ts, e.kind, _dumps({"agent": e.agent, "data": dict(e.data)}))
         for e in events
@@ -191,7 +166,7 @@ def get_run(conn: apsw.Connection, run_id: str) -> RunRow:
 
 def run_events(
     conn: apsw.Connection, run_id: str, *, after_seq: int = 0, limit: int | None = None
-) -> list[EventRow]:
+) -> list[Event]:
     sql = "SELECT seq, ts, kind, data FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq"
     params: tuple[Any, ...] = (run_id, after_seq)
     if limit is not None:
@@ -203,7 +178,7 @@ def run_events(
             decoded = json.loads(data)
         except ValueError:
             decoded = {"agent": None, "data": {"raw": data}}
-        out.append(EventRow(seq, ts, kind, decoded.get("agent"), decoded.get("data") or {}))
+        out.append(Event(seq, ts, kind, decoded.get("agent"), decoded.get("data") or {}))
     return out
 
 
@@ -219,11 +194,11 @@ class EventRecorder:
         self.batch = batch
         self.written = 0
         self.error: str | None = None
-        self._queue: queue.SimpleQueue[EventLike | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name=f"run-events-{run_id}", daemon=True)
         self._thread.start()
 
-    def __call__(self, event: EventLike) -> None:
+    def __call__(self, event: Event) -> None:
         self._queue.put(event)
 
     def close(self, timeout: float = 30.0) -> None:
@@ -243,7 +218,7 @@ class EventRecorder:
         try:
             done = False
             while not done:
-                pending: list[EventLike] = []
+                pending: list[Event] = []
                 item = self._queue.get()
                 deadline = time.monotonic() + self.flush_interval
                 while item is not None:

@@ -4,15 +4,20 @@ The engine publishes synchronously and never waits: each subscriber has a bounde
 it is full the event is dropped for that subscriber and counted (a slow progress display must not
 slow the swarm). Sinks are plain callables called in line for every event; they must not block
 (the run recorder only appends to an in-memory queue drained by its own thread).
+
+`Event` is also the type `memory.runs` reads back from the database, so this module keeps its
+module-level imports light: asyncio is imported only when a subscription is made.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 RUN_STARTED = "run.started"
 RUN_FINISHED = "run.finished"
@@ -85,6 +90,8 @@ class Subscription:
         self._prefixes = tuple(prefixes)
         self._agents = None if agents is None else frozenset(agents)
         self._where = where
+        import asyncio
+
         self._queue: asyncio.Queue[Event | _Closed] = asyncio.Queue(maxsize)
         self._closed = False
         self.delivered = 0
@@ -129,10 +136,9 @@ class Subscription:
         return None if isinstance(item, _Closed) else item
 
     def get_nowait(self) -> Event | None:
-        try:
-            item = self._queue.get_nowait()
-        except asyncio.QueueEmpty:
+        if self._queue.empty():
             return None
+        item = self._queue.get_nowait()
         return None if isinstance(item, _Closed) else item
 
     def __aiter__(self) -> Subscription:
