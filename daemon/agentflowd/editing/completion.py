@@ -55,9 +55,9 @@ def complete(
     if ctx.role == "key":
         holder = schemanav.resolve(kind, ctx.path)
         if holder is not None and ctx.dash and not schemanav.object_properties(holder):
-            return _value_items(kind, ctx, facts, doc)  # `- ` in a list of plain values
+            return _value_items(kind, ctx, facts, doc, lines)  # `- ` in a list of plain values
         return _key_items(kind, ctx, holder)
-    return _value_items(kind, ctx, facts, doc)
+    return _value_items(kind, ctx, facts, doc, lines)
 
 
 # ----- keys
@@ -115,7 +115,7 @@ def _key_suffix(sub: dict[str, Any], column: int) -> str:
 
 
 def _value_items(
-    kind: SchemaKind, ctx: Context, facts: ProjectFacts, doc: Document
+    kind: SchemaKind, ctx: Context, facts: ProjectFacts, doc: Document, lines: list[str]
 ) -> list[CompletionItem]:
     path = ctx.path
     node = schemanav.resolve(kind, path)
@@ -137,7 +137,7 @@ def _value_items(
         if wrap:
             text = f"[{text}]"
         if ctx.replace.start == ctx.replace.end and not ctx.flow and not ctx.dash:
-            text = _space_after_colon(doc, ctx) + text
+            text = _space_after_colon(lines, ctx) + text
         out.append(
             CompletionItem(
                 label=value,
@@ -152,8 +152,8 @@ def _value_items(
     return out
 
 
-def _space_after_colon(doc: Document, ctx: Context) -> str:
-    line = split_lines(doc.text)[ctx.replace.start.line]
+def _space_after_colon(lines: list[str], ctx: Context) -> str:
+    line = lines[ctx.replace.start.line]
     at = ctx.replace.start.character
     return " " if at > 0 and line[at - 1] == ":" else ""
 
@@ -195,14 +195,15 @@ def _candidates(
         return [(doc.path.parent.name, "value", "the folder name", "")]
     if node is None:
         return out
-    for option in schemanav.alternatives(node):
-        for value in option.get("enum", []):
-            out.append((_show(value), "enum", schemanav.path_label(path), _describe(node)))
+    for value in schemanav.enum_values(node):
+        out.append(
+            (schemanav.show_value(value), "enum", schemanav.path_label(path), _describe(node))
+        )
     if "boolean" in schemanav.types_of(node):
         default = node.get("default")
         for value in (True, False):
             detail = "default" if value == default else ""
-            out.append((_show(value), "keyword", detail, ""))
+            out.append((schemanav.show_value(value), "keyword", detail, ""))
     if schemanav.is_duration(node):
         examples = [str(e) for e in node.get("examples", []) if isinstance(e, str)]
         for value in (*examples, *DURATIONS):
@@ -212,10 +213,6 @@ def _candidates(
 
 def _agent_doc(description: str, path: Path | None) -> str:
     return description + (f"\n\n`{path}`" if path is not None else "")
-
-
-def _show(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
 
 
 def _scalar(text: str) -> str:
@@ -228,12 +225,7 @@ def _scalar(text: str) -> str:
 
 
 def _describe(node: dict[str, Any]) -> str:
-    parts = [str(node.get("description", ""))]
-    enum = [v for o in schemanav.alternatives(node) for v in o.get("enum", [])]
-    if enum:
-        parts.append("Values: " + ", ".join(f"`{_show(v)}`" for v in enum))
-    if "default" in node:
-        parts.append(f"Default: `{_show(node['default'])}`")
+    parts = [str(node.get("description", "")), *schemanav.value_notes(node)]
     return "\n\n".join(p for p in parts if p)
 
 

@@ -3,7 +3,6 @@ cursor; for an agent type, what that agent is; for a body link, where it points.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
@@ -63,11 +62,7 @@ def describe_key(kind: SchemaKind, path: tuple[str | int, ...], node: dict[str, 
     parts = [f"{title} · {schemanav.type_label(node)}" + (f" · {layer}" if layer else "")]
     if node.get("description"):
         parts.append(str(node["description"]))
-    enum = [v for o in schemanav.alternatives(node) for v in o.get("enum", [])]
-    if enum:
-        parts.append("Values: " + ", ".join(f"`{_show(v)}`" for v in enum))
-    if "default" in node:
-        parts.append(f"Default: `{_show(node['default'])}`")
+    parts.extend(schemanav.value_notes(node))
     example = _example_value(node)
     if example is not _MISSING:
         parts.append("Example:\n```yaml\n" + _example_yaml(path, example) + "```")
@@ -81,7 +76,7 @@ def _example_value(node: dict[str, Any]) -> Any:
     examples = node.get("examples")
     if isinstance(examples, list) and examples:
         return examples[0]
-    enum = [v for o in schemanav.alternatives(node) for v in o.get("enum", [])]
+    enum = schemanav.enum_values(node)
     if enum:
         return enum[0]
     return node.get("default", _MISSING)
@@ -103,10 +98,6 @@ def _example_yaml(path: tuple[str | int, ...], value: Any) -> str:
         allow_unicode=True,
         default_flow_style=False,
     )
-
-
-def _show(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
 
 
 def _agent_note(

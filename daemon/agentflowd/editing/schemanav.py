@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -38,6 +39,26 @@ def alternatives(node: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(options, list):
         return [o for o in options if isinstance(o, dict)]
     return [node]
+
+
+def enum_values(node: dict[str, Any]) -> list[Any]:
+    return [v for o in alternatives(node) for v in o.get("enum", [])]
+
+
+def show_value(value: Any) -> str:
+    """A schema value as it is written in YAML (`true`, `null`)."""
+    return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
+
+
+def value_notes(node: dict[str, Any]) -> list[str]:
+    """Markdown lines for the allowed values and the default, where the schema gives them."""
+    notes = []
+    enum = enum_values(node)
+    if enum:
+        notes.append("Values: " + ", ".join(f"`{show_value(v)}`" for v in enum))
+    if "default" in node:
+        notes.append(f"Default: `{show_value(node['default'])}`")
+    return notes
 
 
 def array_items(node: dict[str, Any]) -> dict[str, Any] | None:
