@@ -54,7 +54,7 @@ from agentflowd.lsp.state import ProjectState
 from agentflowd.lsp.watch import watch
 from agentflowd.project import find_project_root
 from agentflowd.skills.model import Diagnostic, Document, DocumentKind, Span
-from agentflowd.skills.parse import infer_kind, parse_document
+from agentflowd.skills.parse import infer_kind, load_document, parse_document
 from agentflowd.skills.validate import validate_document
 
 log = logging.getLogger("agentflowd.lsp")
@@ -67,6 +67,13 @@ SWARM_STOP_WAIT = 10.0  # seconds a stopping swarm gets to end its agents at shu
 ERR_NOT_AVAILABLE = -32001
 ERR_NOT_FOUND = -32002
 ERR_FAILED = -32003
+# Custom requests answered by a `Services` method of the same meaning as the socket's.
+SERVICE_REQUESTS = {
+    "agentflow/listSkills": "list_skills",
+    "agentflow/matchSkill": "match",
+    "agentflow/memory/store": "memory_store",
+    "agentflow/memory/search": "memory_search",
+}
 
 
 @dataclass(frozen=True)
@@ -359,11 +366,16 @@ class AgentflowServer(LanguageServer):
                 self.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=status))
                 self.work_done_progress.tokens.pop(token, None)
 
-    # ----- custom requests
 
-    async def request(self, fn: Callable[[dict[str, Any]], Any], params: dict[str, Any]) -> Any:
+def _service_request(service: str) -> Callable[..., Any]:
+    """An `agentflow/*` request answered by the `Services` method `service` in the work pool."""
+
+    async def handler(ls: AgentflowServer, params: dict[str, Any]) -> Any:
+        assert ls.services is not None
         with _as_rpc_errors():
-            return await self.in_work(fn, params)
+            return await ls.in_work(getattr(ls.services, service), params)
+
+    return handler
 
 
 @contextlib.contextmanager
@@ -582,25 +594,8 @@ def build_server(options: ServeOptions) -> AgentflowServer:
         targets = links.definition(analysis.doc, pos, ls.facts())
         return convert.definitions(analysis.index, targets, ls.client_capabilities) or None
 
-    @server.feature("agentflow/listSkills")
-    async def list_skills(ls: AgentflowServer, params: dict[str, Any]) -> Any:
-        assert ls.services is not None
-        return await ls.request(ls.services.list_skills, params)
-
-    @server.feature("agentflow/matchSkill")
-    async def match_skill(ls: AgentflowServer, params: dict[str, Any]) -> Any:
-        assert ls.services is not None
-        return await ls.request(ls.services.match, params)
-
-    @server.feature("agentflow/memory/store")
-    async def memory_store(ls: AgentflowServer, params: dict[str, Any]) -> Any:
-        assert ls.services is not None
-        return await ls.request(ls.services.memory_store, params)
-
-    @server.feature("agentflow/memory/search")
-    async def memory_search(ls: AgentflowServer, params: dict[str, Any]) -> Any:
-        assert ls.services is not None
-        return await ls.request(ls.services.memory_search, params)
+    for method, service in SERVICE_REQUESTS.items():
+        server.feature(method)(_service_request(service))
 
     @server.feature("agentflow/swarm/run")
     async def swarm_run(ls: AgentflowServer, params: dict[str, Any]) -> Any:
@@ -685,8 +680,6 @@ def _workspace_report(
 
 
 def _validate_files(paths: list[Path], encoding: str) -> list[tuple[str, list[lsp.Diagnostic]]]:
-    from agentflowd.skills.parse import load_document
-
     out = []
     for path in paths:
         doc = load_document(path)
