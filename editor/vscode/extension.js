@@ -26,11 +26,10 @@ function createClient() {
   };
   const clientOptions = {
     documentSelector: DOCUMENTS,
+    // No `synchronize.fileEvents`: the server watches the skill, agent and command folders
+    // itself (home and plugins included), and each event from here would rediscover the
+    // catalog a second time.
     initializationOptions: { diagnosticsDelayMs: config.get("diagnosticsDelayMs", 30) },
-    synchronize: {
-      // Skills edited outside the editor (git pull, another tool) reach the server too.
-      fileEvents: vscode.workspace.createFileSystemWatcher("**/.claude/{skills,agents,commands}/**"),
-    },
   };
   return new LanguageClient("agentflowd", "agentflowd", serverOptions, clientOptions);
 }
