@@ -29,35 +29,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
-CASE_FILES = sorted((REPO / "tests" / "match").glob("*/*.yaml"))
+sys.path.insert(0, str(REPO))
+
+from tests.projects import case_catalog, write_project  # noqa: E402
+
 SERVER = [sys.executable, "-m", "agentflowd", "serve"]
 
 
 def make_workspace(root: Path) -> tuple[Path, list[str]]:
     """A project with 100 skills and one 200-line skill being edited; returns prompts too."""
-    skills: dict[str, dict[str, Any]] = {}
-    prompts: list[str] = []
-    for path in CASE_FILES:
-        data = yaml.safe_load(path.read_text())
-        for name, spec in data["skills"].items():
-            skills.setdefault(name, spec)
-        prompts.extend(p for p, _ in data["cases"])
+    skills, prompts = case_catalog()
     base = list(skills.items())
     while len(skills) < 100:
         name, spec = base[len(skills) % len(base)]
         skills[f"{name}-{len(skills)}"] = spec
-    project = root / "proj"
-    (project / ".git").mkdir(parents=True)
-    for name, spec in list(skills.items())[:99]:
-        folder = project / ".claude" / "skills" / name
-        folder.mkdir(parents=True)
-        front = {"name": name, "description": " ".join(spec["description"].split())}
-        if spec.get("triggers"):
-            front["triggers"] = spec["triggers"]
-        (folder / "SKILL.md").write_text(f"---\n{yaml.safe_dump(front)}---\n\n# {name}\n")
+    project = write_project(root / "proj", dict(list(skills.items())[:99]))
     big = project / ".claude" / "skills" / "code-review-swarm"
     big.mkdir(parents=True)
     (big / "SKILL.md").write_text(big_skill(effort="high"))

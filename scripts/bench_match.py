@@ -19,13 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
-CASE_FILES = sorted((REPO / "tests" / "match").glob("*/*.yaml"))
-DEV = REPO.parent / "shared" / "match" / "dev-cases.yaml"
-if DEV.is_file():
-    CASE_FILES.append(DEV)
+sys.path.insert(0, str(REPO))
+
+from tests.projects import CASE_FILES, DEV_CASES, case_catalog, write_project  # noqa: E402
+
+if DEV_CASES.is_file():
+    CASE_FILES = (*CASE_FILES, DEV_CASES)
 
 
 def p50_ms(samples: list[float]) -> float:
@@ -45,17 +45,6 @@ def load_time() -> tuple[float, float]:
         )
         runs.append(tuple(float(x) for x in out.stdout.split()))
     return min(r[0] for r in runs), min(r[1] for r in runs)
-
-
-def catalog_and_prompts() -> tuple[dict[str, dict], list[str]]:
-    skills: dict[str, dict] = {}
-    prompts: list[str] = []
-    for path in CASE_FILES:
-        data = yaml.safe_load(path.read_text())
-        for name, spec in data["skills"].items():
-            skills.setdefault(name, spec)
-        prompts.extend(p for p, _ in data["cases"])
-    return skills, prompts
 
 
 def main() -> int:
@@ -80,7 +69,7 @@ def main() -> int:
         samples.append(time.perf_counter() - t)
     print(f"one short prompt embedded, 1 thread: p50 {p50_ms(samples):.1f} ms   [<= 20 ms]")
 
-    skills_spec, prompts = catalog_and_prompts()
+    skills_spec, prompts = case_catalog(CASE_FILES)
     skills = [s for path in CASE_FILES for s in load_cases(path).skills]
     unique = {s.name: s for s in skills}
     base = list(unique.values())
@@ -108,11 +97,7 @@ def main() -> int:
 
     batch = "\n".join((prompts * (1000 // len(prompts) + 1))[:1000]) + "\n"
     with tempfile.TemporaryDirectory() as tmp:
-        for name, spec in list(skills_spec.items())[:13]:
-            folder = Path(tmp) / ".claude" / "skills" / name
-            folder.mkdir(parents=True)
-            front = {"name": name, "description": " ".join(spec["description"].split())}
-            (folder / "SKILL.md").write_text(f"---\n{yaml.safe_dump(front)}---\n\n# {name}\n")
+        write_project(Path(tmp), dict(list(skills_spec.items())[:13]))
         cmd = [
             sys.executable,
             "-m",

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from agentflowd.skills.model import Skill
+from tests.projects import write_project
 
 HERE = Path(__file__).parent
 
@@ -19,18 +19,6 @@ def make_skill(name: str, description: str, **kw: object) -> Skill:
         kind="skill",
         **kw,  # type: ignore[arg-type]
     )
-
-
-def write_project(root: Path, skills: dict[str, dict]) -> Path:
-    """A real project folder with .claude/skills/<name>/SKILL.md, as score.py writes it."""
-    (root / ".git").mkdir(parents=True, exist_ok=True)
-    for name, spec in skills.items():
-        folder = root / ".claude" / "skills" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        front = {"name": name, **spec}
-        text = "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\n# " + name + "\n"
-        (folder / "SKILL.md").write_text(text)
-    return root
 
 
 SMALL_CATALOG = {

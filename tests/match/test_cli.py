@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.match.conftest import SMALL_CATALOG, write_project
+from tests.match.conftest import SMALL_CATALOG
+from tests.projects import write_project
 
 pytestmark = pytest.mark.e2e
 
