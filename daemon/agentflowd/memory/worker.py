@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentflowd.memory.locks import try_lock
+from agentflowd.memory.store import DEFAULT_ANN_THRESHOLD, MemoryStore
+
 if TYPE_CHECKING:
     from agentflowd.embed import Embedder
-from agentflowd.memory.locks import try_lock
-from agentflowd.memory.store import MemoryStore
 
 WORKER_ENV = "AGENTFLOWD_MEMORY_WORKER"  # "0" disables background workers (tests, CI)
 LOG_LIMIT_BYTES = 1_000_000
@@ -70,6 +69,8 @@ def spawn_worker(db_path: Path) -> bool:
             )
         )
     else:
+        import subprocess
+
         flags = getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(
             subprocess, "CREATE_NEW_PROCESS_GROUP", 0
         )
@@ -98,36 +99,30 @@ def run_maintenance(
     db_path: Path, *, embedder: Embedder | None = None, ann_threshold: int | None = None
 ) -> dict[str, Any] | None:
     """Maintain until nothing is left; None if another worker holds the lock."""
-    from agentflowd.memory.store import DEFAULT_ANN_THRESHOLD, MemoryStore
-
     totals: dict[str, Any] = {"purged": 0, "embedded": 0, "built": [], "int8": []}
-    ran = False
-    while True:
-        with worker_lock(db_path) as mine:
-            if not mine:
-                return totals if ran else None
-            ran = True
-            store = MemoryStore(
-                db_path,
-                embedder=embedder,
-                background="off",
-                ann_threshold=ann_threshold or DEFAULT_ANN_THRESHOLD,
-            )
-            try:
+    store: MemoryStore | None = None
+    try:
+        while True:
+            with worker_lock(db_path) as mine:
+                if not mine:
+                    return totals if store is not None else None
+                if store is None:
+                    store = MemoryStore(
+                        db_path,
+                        embedder=embedder,
+                        background="off",
+                        ann_threshold=ann_threshold or DEFAULT_ANN_THRESHOLD,
+                    )
                 report = maintain(store)
-            finally:
-                store.close()
-        for key in ("purged", "embedded"):
-            totals[key] += report[key]
-        totals["built"] += report["built"]
-        totals["int8"] += report["int8"]
-        store = MemoryStore(db_path, background="off")
-        try:
-            again = store.pending_count() > 0
-        finally:
+            for key in ("purged", "embedded"):
+                totals[key] += report[key]
+            totals["built"] += report["built"]
+            totals["int8"] += report["int8"]
+            if store.pending_count() == 0:
+                return totals
+    finally:
+        if store is not None:
             store.close()
-        if not again:
-            return totals
 
 
 def maintain(store: MemoryStore) -> dict[str, Any]:
@@ -196,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = run_maintenance(db_path)
     except Exception:
+        import traceback
+
         _log(db_path, "failed:\n" + traceback.format_exc())
         return 1
     if report is not None and (report["embedded"] or report["built"] or report["purged"]):
