@@ -8,15 +8,14 @@ are imported inside the commands that need them.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
 import click
 
 from agentflowd import __version__
-from agentflowd.cli.exit_codes import EXIT_INTERNAL, run_guarded
+from agentflowd.cli.exit_codes import run_guarded
 
-# name -> "module:attribute" of a click command or group, loaded lazily.
+# name -> (module whose `command` is the click command or group, one line of help).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "skills": ("agentflowd.cli.skills", "Validate, list, show and match skills."),
     "memory": ("agentflowd.cli.memory", "Persistent project memory: store, get, search."),
@@ -35,28 +34,12 @@ class LazyGroup(click.Group):
         entry = SUBCOMMANDS.get(cmd_name)
         if entry is None:
             return None
-        try:
-            module = importlib.import_module(entry[0])
-        except ModuleNotFoundError as exc:
-            if exc.name != entry[0]:
-                raise
-            return _not_built(cmd_name)
-        return module.command
+        return importlib.import_module(entry[0]).command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Help must not import every subcommand module just to show one line each.
         with formatter.section("Commands"):
             formatter.write_dl([(name, SUBCOMMANDS[name][1]) for name in sorted(SUBCOMMANDS)])
-
-
-def _not_built(name: str) -> click.Command:
-    @click.command(name=name, context_settings={"ignore_unknown_options": True})
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def stub(args: tuple[str, ...]) -> None:
-        click.echo(f"agentflowd {name}: not built yet in this version.", err=True)
-        sys.exit(EXIT_INTERNAL)
-
-    return stub
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from agentflowd.cli.skills_match import match_command
 from agentflowd.errors import NotFoundError
 
 PROJECT = click.option(
@@ -195,14 +196,5 @@ def show(
             click.echo(f"link line {link['line']}: {link['target']} ({state})")
 
 
-def _register_match() -> None:
-    try:
-        from agentflowd.cli.skills_match import match_command
-    except ModuleNotFoundError as exc:
-        if exc.name != "agentflowd.cli.skills_match":
-            raise
-        return
-    command.add_command(match_command, "match")
-
-
-_register_match()
+# Registered here so `skills --help` lists it; the module imports only click at load time.
+command.add_command(match_command, "match")
