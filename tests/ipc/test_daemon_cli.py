@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,29 +10,20 @@ from pathlib import Path
 import pytest
 
 from agentflowd.ipc import paths
+from tests.lsp.helpers import alive, server_env
 
 pytestmark = pytest.mark.e2e
 
 
 def run(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTFLOWD_", "XDG_"))}
-    env["HOME"] = str(home)
     return subprocess.run(
         [sys.executable, "-m", "agentflowd", "daemon", *args],
         cwd=cwd,
-        env=env,
+        env=server_env(home),
         capture_output=True,
         text=True,
         timeout=60,
     )
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_start_status_stop_leaves_nothing_running(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import msgpack
 import pytest
 
 from agentflowd.ipc import client, paths, protocol
+from tests.lsp.helpers import server_env
 
 pytestmark = pytest.mark.e2e
 
@@ -38,12 +39,6 @@ def make_project(root: Path) -> Path:
     return project
 
 
-def env_for(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTFLOWD_", "XDG_"))}
-    env["HOME"] = str(home)
-    return env
-
-
 def wait_ping(project: Path, timeout: float = 15.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -58,7 +53,7 @@ def wait_ping(project: Path, timeout: float = 15.0) -> dict[str, Any]:
 def start_daemon(project: Path, home: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "agentflowd", "serve", "--no-lsp", "--project", str(project)],
-        env=env_for(home),
+        env=server_env(home),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -261,7 +256,7 @@ def test_long_project_path_falls_back_to_the_runtime_dir(tmp_path: Path) -> None
     project = make_project(deep)
     runtime = tmp_path / "rt"
     runtime.mkdir(mode=0o700)
-    env = env_for(tmp_path)
+    env = server_env(tmp_path)
     env["XDG_RUNTIME_DIR"] = str(runtime)
     old = os.environ.get("XDG_RUNTIME_DIR")
     os.environ["XDG_RUNTIME_DIR"] = str(runtime)

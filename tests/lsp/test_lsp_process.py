@@ -35,17 +35,21 @@ def initialize(project: Path) -> bytes:
     ) + message({"jsonrpc": "2.0", "method": "initialized", "params": {}})
 
 
-def start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
-    project = make_project(tmp_path)
-    home = tmp_path / "home"
+def spawn(home: Path, *args: str) -> subprocess.Popen[bytes]:
+    """The server with piped stdio and `home` (created here) as its HOME."""
     home.mkdir()
-    process = subprocess.Popen(
-        SERVER_COMMAND,
+    return subprocess.Popen(
+        [*SERVER_COMMAND, *args],
         env=server_env(home),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+
+
+def start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    project = make_project(tmp_path)
+    process = spawn(tmp_path / "home")
     assert process.stdin is not None
     process.stdin.write(initialize(project))
     process.stdin.flush()
@@ -104,15 +108,7 @@ def test_sigterm_ends_the_server_while_it_waits_for_input(tmp_path: Path) -> Non
 
 def test_no_socket_mode_and_second_server_without_socket(tmp_path: Path) -> None:
     first, project = start(tmp_path)
-    home = tmp_path / "home2"
-    home.mkdir()
-    second = subprocess.Popen(
-        SERVER_COMMAND,
-        env=server_env(home),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    second = spawn(tmp_path / "home2")
     assert second.stdin is not None and first.stdin is not None
     second.stdin.write(initialize(project))
     second.stdin.flush()
@@ -127,15 +123,7 @@ def test_no_socket_mode_and_second_server_without_socket(tmp_path: Path) -> None
 
 def test_server_without_socket(tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    home = tmp_path / "home"
-    home.mkdir()
-    process = subprocess.Popen(
-        [*SERVER_COMMAND, "--no-socket"],
-        env=server_env(home),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = spawn(tmp_path / "home", "--no-socket")
     out, _ = process.communicate(initialize(project), timeout=15)
     assert process.returncode == 0 and b'"capabilities"' in out
     assert not paths.socket_path(project).exists()
@@ -178,15 +166,7 @@ def read_until(process: subprocess.Popen[bytes], method: str, timeout: float = 1
 
 def test_initialization_options_force_push_for_a_pull_client(tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    home = tmp_path / "home"
-    home.mkdir()
-    process = subprocess.Popen(
-        [*SERVER_COMMAND, "--no-socket"],
-        env=server_env(home),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = spawn(tmp_path / "home", "--no-socket")
     assert process.stdin is not None
     uri = (project / ".claude" / "skills" / "broken" / "SKILL.md").as_uri()
     init = {
@@ -212,15 +192,7 @@ def test_initialization_options_force_push_for_a_pull_client(tmp_path: Path) -> 
 
 def test_claude_code_gets_the_matcher_loaded_up_front(tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    home = tmp_path / "home"
-    home.mkdir()
-    process = subprocess.Popen(
-        SERVER_COMMAND,
-        env=server_env(home),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = spawn(tmp_path / "home")
     assert process.stdin is not None
     init = {
         "processId": None,
