@@ -194,9 +194,6 @@ class Scheduler:
             spawn()
         return outcomes
 
-    def _emit(self, kind: str, agent: str | None, data: dict[str, Any]) -> None:
-        self.bus.emit(kind, agent, data)
-
     async def _execute(self, outcome: Outcome, reassign: bool) -> None:
         member = self.members[outcome.assigned]
         tried = {member.id}
@@ -230,7 +227,7 @@ class Scheduler:
         outcome.reassigned.append(old.id)
         outcome.agent = new.id
         if self.bus.active:
-            self._emit(
+            self.bus.emit(
                 events.TASK_REASSIGNED,
                 new.id,
                 {"task": outcome.task.id, "from": old.id, "to": new.id, "reason": why},
@@ -240,7 +237,7 @@ class Scheduler:
         if member.healthy:
             member.healthy = False
             if self.bus.active:
-                self._emit(events.AGENT_UNHEALTHY, member.id, {"reason": why})
+                self.bus.emit(events.AGENT_UNHEALTHY, member.id, {"reason": why})
 
     def _healthy_peer(self, member: Member, task: Task, tried: set[str]) -> Member | None:
         peers = [
@@ -278,7 +275,7 @@ class Scheduler:
             if self.running > self.max_running:
                 self.max_running = self.running
             if active:
-                self._emit(
+                self.bus.emit(
                     events.AGENT_STARTED,
                     member.id,
                     {"task": task.id, "kind": task.kind, "attempt": number},
@@ -325,7 +322,7 @@ class Scheduler:
                 if result.usage.turns or result.usage.tokens or result.usage.usd:
                     member.usage = member.usage + result.usage
                 if active:
-                    self._emit(
+                    self.bus.emit(
                         events.AGENT_FINISHED,
                         member.id,
                         {
@@ -343,7 +340,7 @@ class Scheduler:
             member.last_error = str(error)
             final = not error.retryable or number >= retry.max_attempts
             if active:
-                self._emit(
+                self.bus.emit(
                     events.AGENT_FAILED,
                     member.id,
                     {
@@ -359,7 +356,7 @@ class Scheduler:
                 return error
             delay = retry.delay(number, self.rng)
             if active:
-                self._emit(
+                self.bus.emit(
                     events.AGENT_RETRIED,
                     member.id,
                     {"task": task.id, "attempt": number + 1, "delay_s": round(delay, 6)},
