@@ -619,10 +619,15 @@ class MemoryStore:
             space = c.execute(
                 "SELECT key, value FROM meta WHERE key IN ('embed_model', 'embed_dim')"
             ).fetchall()
+            settings = {
+                name: (bool(embed), threshold, bool(int8))
+                for name, embed, threshold, int8 in c.execute(
+                    "SELECT name, embed, ann_threshold, int8 FROM namespaces"
+                )
+            }
             namespaces = []
             for name, count, expired, pending in rows:
-                config = self.namespace_config(name)
-                int8 = c.execute("SELECT int8 FROM namespaces WHERE name = ?", (name,)).fetchone()
+                embed, threshold, int8 = settings.get(name, (True, None, False))
                 state = ann.read_state(c, name)
                 index = None
                 if state is not None:
@@ -642,9 +647,9 @@ class MemoryStore:
                         "expired_unpurged": expired or 0,
                         "vectors": vector_counts.get(name, 0),
                         "pending_embeddings": pending or 0,
-                        "embed": config.embed,
-                        "int8": bool(int8 and int8[0]),
-                        "ann_threshold": self.threshold_for(name),
+                        "embed": embed,
+                        "int8": int8,
+                        "ann_threshold": threshold or self.ann_threshold,
                         "annoy": index,
                     }
                 )
