@@ -51,8 +51,6 @@ from agentflowd.swarm.topology import (
     UnknownRecipient,
 )
 
-STATUSES = ("succeeded", "partial", "failed", "cancelled")
-
 
 def new_run_id() -> str:
     """Sortable by start time, unique without coordination."""
@@ -172,7 +170,7 @@ class Swarm:
             on_swarm_exceeded=self._budget_stop,
         )
         self.topology = self._topology()
-        self.router = Router(self.topology, self.bus.emit, active=True)
+        self.router = Router(self.topology, self.bus.emit)
         self.account: list[str] = []
         self.votes: list[VoteRecord] = []
         self.decisions: list[Decision] = []

@@ -152,12 +152,9 @@ class Hierarchy(Topology):
 class Router:
     """Delivers messages along a topology and keeps every agent's unread inbox."""
 
-    def __init__(
-        self, topology: Topology, emit: Callable[..., None], *, active: bool = True
-    ) -> None:
+    def __init__(self, topology: Topology, emit: Callable[..., None]) -> None:
         self.topology = topology
         self._emit = emit
-        self._emit_active = active
         self.inboxes: dict[str, list[Message]] = {m: [] for m in topology.members}
         self.delivered: list[Message] = []
         self.round = 1
@@ -174,18 +171,17 @@ class Router:
             self.delivered.append(msg)
             self.inboxes[recipient].append(msg)
             out.append(msg)
-            if self._emit_active:
-                self._emit(
-                    events.MESSAGE_ROUTED,
-                    sender,
-                    {
-                        "id": msg.id,
-                        "from": sender,
-                        "to": recipient,
-                        "path": list(path),
-                        "round": self.round,
-                    },
-                )
+            self._emit(
+                events.MESSAGE_ROUTED,
+                sender,
+                {
+                    "id": msg.id,
+                    "from": sender,
+                    "to": recipient,
+                    "path": list(path),
+                    "round": self.round,
+                },
+            )
         return tuple(out)
 
     def take_inbox(self, agent_id: str) -> tuple[Message, ...]:
