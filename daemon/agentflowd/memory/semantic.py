@@ -74,10 +74,11 @@ class SemanticSearch:
             names = [namespace]
         else:
             names = [row[0] for row in self.conn.execute("SELECT name FROM namespaces")]
+        int8 = vec.int8_namespaces(self.conn)
         scored: list[tuple[int, float]] = []
         plain: list[str] = []
         for name in names:
-            hits = self._accelerated(name, query, fetch, now, paths)
+            hits = self._accelerated(name, name in int8, query, fetch, paths)
             if hits is None:
                 plain.append(name)
             else:
@@ -91,12 +92,16 @@ class SemanticSearch:
         return self._live_entries(scored, k, now)
 
     def _accelerated(
-        self, namespace: str, query: np.ndarray, fetch: int, now: float, paths: dict[str, str]
+        self,
+        namespace: str,
+        int8: bool,
+        query: np.ndarray,
+        fetch: int,
+        paths: dict[str, str],
     ) -> list[tuple[int, float]] | None:
         """Results through Annoy or int8 for a large namespace; None means use the f32 scan."""
-        space = vec.current_space(self.conn)
         state = ann.read_state(self.conn, namespace)
-        if state is not None and space is not None:
+        if state is not None:
             index = self._index(state)
             if index is not None:
                 try:
@@ -114,10 +119,7 @@ class SemanticSearch:
         ).fetchone()[0]
         if count >= self.store.threshold_for(namespace) and ann.annoy_installed():
             self.store.request_maintenance()
-        int8 = self.conn.execute(
-            "SELECT int8 FROM namespaces WHERE name = ?", (namespace,)
-        ).fetchone()
-        if int8 and int8[0] and vec.int8_scale(self.conn) is not None:
+        if int8 and vec.int8_scale(self.conn) is not None:
             paths[namespace] = "exact-int8"
             return vec.knn_exact(self.conn, query, fetch, namespaces=[namespace], use_int8=True)
         return None
