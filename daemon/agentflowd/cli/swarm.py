@@ -235,11 +235,12 @@ def events_cmd(
 
 
 def _kind_filter(kinds: tuple[str, ...]) -> Any:
+    from agentflowd.swarm.events import split_kinds
+
     if not kinds:
         return lambda kind: True
-    exact = {k for k in kinds if not k.endswith(".*")}
-    prefixes = tuple(k[:-1] for k in kinds if k.endswith(".*"))
-    return lambda kind: kind in exact or (bool(prefixes) and kind.startswith(prefixes))
+    exact, prefixes = split_kinds(kinds)
+    return lambda kind: kind in exact or kind.startswith(prefixes)
 
 
 def _event_line(e: Any) -> str:

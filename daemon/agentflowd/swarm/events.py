@@ -12,7 +12,7 @@ module-level imports light: asyncio is imported only when a subscription is made
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +59,13 @@ class Event:
         }
 
 
+def split_kinds(kinds: Sequence[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Kind patterns as (exact kinds, prefixes): `agent.*` matches every kind starting `agent.`."""
+    exact = frozenset(k for k in kinds if not k.endswith(".*"))
+    prefixes = tuple(k[:-1] for k in kinds if k.endswith(".*"))
+    return exact, prefixes
+
+
 class _Closed:
     pass
 
@@ -72,22 +79,14 @@ class Subscription:
     def __init__(
         self,
         bus: EventBus,
-        kinds: Iterable[str] | None,
+        kinds: Sequence[str] | None,
         agents: Iterable[str] | None,
         where: Callable[[Event], bool] | None,
         maxsize: int,
     ) -> None:
         self._bus = bus
-        exact: set[str] = set()
-        prefixes: list[str] = []
-        for kind in kinds or ():
-            if kind.endswith(".*"):
-                prefixes.append(kind[:-1])
-            else:
-                exact.add(kind)
         self._all_kinds = kinds is None
-        self._exact = frozenset(exact)
-        self._prefixes = tuple(prefixes)
+        self._exact, self._prefixes = split_kinds(kinds or ())
         self._agents = None if agents is None else frozenset(agents)
         self._where = where
         import asyncio
