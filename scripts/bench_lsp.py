@@ -256,15 +256,7 @@ def socket_match(project: Path, env: dict[str, str], prompts: list[str]) -> dict
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.call(project, "ping", {})
-                break
-            except client.DaemonUnavailable:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        client.wait_for_daemon(project, 30)
         started = time.perf_counter()
         client.call(project, "skills.match", {"prompt": "warm up"}, timeout=120)
         first = time.perf_counter() - started

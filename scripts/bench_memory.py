@@ -174,15 +174,7 @@ def bench_cli(folder: Path, sentences: list[str], runs: int) -> None:
     try:
         from agentflowd.ipc import client
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                client.call(project, "ping", {})
-                break
-            except client.DaemonUnavailable:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        client.wait_for_daemon(project, 60)
         run(["search", "warm up the daemon's model"])
         line(
             "memory store k v (daemon running: embeds at once)",

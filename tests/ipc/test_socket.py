@@ -40,14 +40,7 @@ def make_project(root: Path) -> Path:
 
 
 def wait_ping(project: Path, timeout: float = 15.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return client.call(project, "ping", {})
-        except client.DaemonUnavailable:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    return client.wait_for_daemon(project, timeout)
 
 
 def start_daemon(project: Path, home: Path) -> subprocess.Popen[bytes]:

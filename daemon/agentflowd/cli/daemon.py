@@ -91,18 +91,19 @@ def _spawn(root: Path) -> dict[str, Any]:
             start_new_session=True,  # survives the terminal that started it
             close_fds=True,
         )  # fmt: skip
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        info = _ping(root)
-        if info is not None:
-            return info
+    from agentflowd.ipc import client
+
+    try:
+        return client.wait_for_daemon(root, START_TIMEOUT, process=process)
+    except client.DaemonUnavailable:
         if process.poll() is not None:
             raise AgentflowError(
                 f"the daemon exited at start (status {process.returncode}): " + _last_line(log_file)
-            )
-        time.sleep(0.05)
-    process.terminate()
-    raise AgentflowError(f"the daemon did not answer within {START_TIMEOUT:g}s; see {log_file}")
+            ) from None
+        process.terminate()
+        raise AgentflowError(
+            f"the daemon did not answer within {START_TIMEOUT:g}s; see {log_file}"
+        ) from None
 
 
 def _last_line(path: Path) -> str:

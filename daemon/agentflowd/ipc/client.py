@@ -103,6 +103,26 @@ def call_or_none(
         return None
 
 
+def wait_for_daemon(project: Path, timeout: float, *, process: Any = None) -> Any:
+    """Ping the project's daemon until it answers; returns the ping result.
+
+    Raises DaemonUnavailable when `timeout` seconds pass, or as soon as `process` (the daemon
+    being started, anything with `poll()`) has exited.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call(project, "ping", {}, timeout=min(DEFAULT_TIMEOUT, timeout))
+        except DaemonUnavailable:
+            if process is not None and process.poll() is not None:
+                raise DaemonUnavailable(
+                    f"the daemon exited (status {process.returncode})"
+                ) from None
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def call_socket(
     path: Path,
     method: str,
