@@ -80,7 +80,6 @@ SERVICE_REQUESTS = {
 class ServeOptions:
     project: Path | None = None
     socket: bool = True
-    debounce: float = DEFAULT_DEBOUNCE
 
 
 @dataclass
@@ -143,7 +142,7 @@ class AgentflowServer(LanguageServer):
             converter_factory=_converter,
         )
         self.options = options
-        self.debounce = options.debounce
+        self.debounce = DEFAULT_DEBOUNCE
         self.work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="agentflowd-work")
         # Swarms run for minutes: their own threads, so matching and completion never wait.
         self.swarms = ThreadPoolExecutor(SWARM_THREADS, thread_name_prefix="agentflowd-swarm")
