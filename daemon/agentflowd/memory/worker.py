@@ -145,12 +145,12 @@ def refresh_indexes(store: MemoryStore) -> tuple[list[str], list[str]]:
         return [], []
     counts = dict(conn.execute("SELECT namespace, count(*) FROM vectors GROUP BY namespace"))
     indexed = {row[0] for row in conn.execute("SELECT namespace FROM ann_state")}
+    has_int8 = vec.int8_namespaces(conn)
     built: list[str] = []
     int8: list[str] = []
     for namespace in sorted(set(counts) | indexed):
         n = counts.get(namespace, 0)
-        flag = conn.execute("SELECT int8 FROM namespaces WHERE name = ?", (namespace,)).fetchone()
-        if n >= vec.INT8_MIN_ROWS and not (flag and flag[0]):
+        if n >= vec.INT8_MIN_ROWS and namespace not in has_int8:
             write_transaction(conn, lambda c, ns=namespace: vec.enable_int8(c, ns))
             int8.append(namespace)
         state = ann.read_state(conn, namespace)
