@@ -127,9 +127,9 @@ class Services:
         if skills:
             results = [r.to_json() for r in self.matcher().match(prompts)]
         else:  # nothing can match: answer without loading the model
-            results = [
-                {"prompt": p, "skill": None, "score": 0.0, "candidates": []} for p in prompts
-            ]
+            from agentflowd.match import MatchResult
+
+            results = [MatchResult.nothing(p).to_json() for p in prompts]
         return {"results": results} if "prompts" in params else results[0]
 
     def matcher(self) -> Any:
