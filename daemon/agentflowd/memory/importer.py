@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from agentflowd.errors import UsageError
 from agentflowd.memory.errors import MemoryUsageError
+from agentflowd.memory.model import RECORD_FIELDS
 
 if TYPE_CHECKING:
     from agentflowd.memory.store import MemoryStore, NewEntry
 
-_FIELDS = {
-    "namespace", "key", "value", "value_type", "metadata", "tags", "ttl",
-    "created_at", "updated_at", "expires_at",
-}  # fmt: skip
+# What `memory export` writes, plus a relative `ttl` for hand-written lines.
+_FIELDS = {*RECORD_FIELDS, "ttl"}
 
 
 def parse_records(

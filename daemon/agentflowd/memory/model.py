@@ -11,6 +11,11 @@ EmbeddingStatus = Literal["ready", "pending", "disabled"]
 SearchMode = Literal["semantic", "keyword", "hybrid"]
 SEARCH_MODES: tuple[str, ...] = ("semantic", "keyword", "hybrid")
 DEFAULT_NAMESPACE = "default"
+# The fields of a `memory export` line, which `memory import` reads back.
+RECORD_FIELDS: tuple[str, ...] = (
+    "namespace", "key", "value", "value_type", "metadata", "tags",
+    "created_at", "updated_at", "expires_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,11 @@ class Entry:
             "expires_at": self.expires_at,
             "embedding": self.embedding,
         }
+
+    def to_record(self) -> dict[str, Any]:
+        """The entry as a `memory export` line."""
+        doc = self.to_json()
+        return {field: doc[field] for field in RECORD_FIELDS}
 
 
 @dataclass(frozen=True)

@@ -384,17 +384,7 @@ class MemoryStore:
     def export(self, *, namespace: str | None = None) -> Iterator[dict[str, Any]]:
         """Every live entry as a JSON-ready record (the `import` format)."""
         for entry in self.list(namespace=namespace, limit=None):
-            yield {
-                "namespace": entry.namespace,
-                "key": entry.key,
-                "value": entry.value,
-                "value_type": "json" if entry.is_json else "text",
-                "metadata": entry.metadata,
-                "tags": list(entry.tags),
-                "created_at": entry.created_at,
-                "updated_at": entry.updated_at,
-                "expires_at": entry.expires_at,
-            }
+            yield entry.to_record()
 
     def import_records(
         self, records: Iterable[NewEntry], *, batch_size: int = IMPORT_BATCH
