@@ -18,7 +18,7 @@ from agentflowd.swarm.errors import ExecutorError
 from agentflowd.swarm.executors import tools as toolkit
 from agentflowd.swarm.executors.answer import result_from_text
 from agentflowd.swarm.executors.httpapi import RetryableStreamError
-from agentflowd.swarm.executors.llm import LLMAgent, LLMSettings
+from agentflowd.swarm.executors.llm import LLMAgent, LLMSettings, token_counts
 from agentflowd.swarm.executors.prompt import render
 from agentflowd.swarm.model import Result, Task, Usage
 
@@ -116,15 +116,14 @@ class AnthropicAgent(LLMAgent):
 
 
 def _usage(reply: Mapping[str, Any], s: LLMSettings) -> Usage:
-    raw = reply.get("usage") if isinstance(reply.get("usage"), dict) else {}
-    assert isinstance(raw, dict)
-
-    def n(key: str) -> int:
-        v = raw.get(key)
-        return int(v) if isinstance(v, int) and not isinstance(v, bool) else 0
-
-    inp = n("input_tokens") + n("cache_creation_input_tokens") + n("cache_read_input_tokens")
-    out = n("output_tokens")
+    fresh, cache_write, cache_read, out = token_counts(
+        reply,
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "output_tokens",
+    )
+    inp = fresh + cache_write + cache_read
     return Usage(1, inp, out, s.cost(inp, out))
 
 

@@ -69,6 +69,16 @@ class LLMSettings:
         return os.environ.get(self.key_env) or None
 
 
+def token_counts(reply: Mapping[str, Any], *keys: str) -> list[int]:
+    """The reply's `usage` counts under `keys`, 0 for any that is missing or not an integer."""
+    raw = reply.get("usage")
+    if not isinstance(raw, dict):
+        raw = {}
+    return [
+        v if isinstance(v := raw.get(key), int) and not isinstance(v, bool) else 0 for key in keys
+    ]
+
+
 class LLMAgent(ExecutorAgent):
     """An agent talking to a model's HTTP API; subclasses name the key and URL defaults."""
 

@@ -17,7 +17,7 @@ from agentflowd.swarm.agent import AgentContext
 from agentflowd.swarm.errors import ExecutorError
 from agentflowd.swarm.executors import tools as toolkit
 from agentflowd.swarm.executors.answer import result_from_text
-from agentflowd.swarm.executors.llm import LLMAgent, LLMSettings
+from agentflowd.swarm.executors.llm import LLMAgent, LLMSettings, token_counts
 from agentflowd.swarm.executors.prompt import render
 from agentflowd.swarm.model import Result, Task, Usage
 
@@ -113,10 +113,7 @@ class OpenAIAgent(LLMAgent):
 
 
 def _usage(reply: Mapping[str, Any], s: LLMSettings) -> Usage:
-    raw = reply.get("usage") if isinstance(reply.get("usage"), dict) else {}
-    assert isinstance(raw, dict)
-    inp = raw.get("prompt_tokens") if isinstance(raw.get("prompt_tokens"), int) else 0
-    out = raw.get("completion_tokens") if isinstance(raw.get("completion_tokens"), int) else 0
+    inp, out = token_counts(reply, "prompt_tokens", "completion_tokens")
     return Usage(1, inp, out, s.cost(inp, out))
 
 
