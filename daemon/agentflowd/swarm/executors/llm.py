@@ -60,9 +60,8 @@ class LLMSettings:
         return self.input_price is not None and self.output_price is not None
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
-        if not self.priced:
+        if self.input_price is None or self.output_price is None:
             return 0.0
-        assert self.input_price is not None and self.output_price is not None
         return (input_tokens * self.input_price + output_tokens * self.output_price) / 1_000_000
 
     def key(self) -> str | None:

@@ -93,8 +93,9 @@ class OpenAIAgent(LLMAgent):
                         try:
                             args = json.loads(fn.get("arguments") or "{}")
                         except ValueError:
-                            text, _ = "tool arguments were not valid JSON", True
+                            text = "tool arguments were not valid JSON"
                         else:
+                            # Chat Completions has no error flag on a tool message; the text says it.
                             text, _ = toolkit.call(s.tools, str(fn.get("name")), args, ctx)
                         messages.append(
                             {"role": "tool", "tool_call_id": call.get("id"), "content": text}
