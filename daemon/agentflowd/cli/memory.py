@@ -56,16 +56,21 @@ namespace_option = click.option(
 )
 
 
+def _resolve(db_path: Path | None, project: Path | None) -> Path:
+    from agentflowd.memory.paths import resolve_db_path
+
+    if project is not None and not project.is_dir():
+        raise UsageError(f"no such project folder: {project}")
+    return resolve_db_path(db=db_path, project=project)
+
+
 @contextlib.contextmanager
 def _open(db_path: Path | None, project: Path | None, **kwargs: Any) -> Iterator[MemoryStore]:
     """The store for this command; SQLite environment failures become one-line errors (exit 3)."""
     from agentflowd.memory.db import environment_errors
-    from agentflowd.memory.paths import resolve_db_path
     from agentflowd.memory.store import MemoryStore
 
-    if project is not None and not project.is_dir():
-        raise UsageError(f"no such project folder: {project}")
-    path = resolve_db_path(db=db_path, project=project)
+    path = _resolve(db_path, project)
     with environment_errors(path), MemoryStore(path, **kwargs) as mem:
         yield mem
 
@@ -511,12 +516,9 @@ def maintain(as_json: bool, project: Path | None, db_path: Path | None) -> None:
 
     from agentflowd.memory.db import environment_errors
     from agentflowd.memory.errors import DatabaseBusyError
-    from agentflowd.memory.paths import resolve_db_path
     from agentflowd.memory.worker import run_maintenance
 
-    if project is not None and not project.is_dir():
-        raise UsageError(f"no such project folder: {project}")
-    path = resolve_db_path(db=db_path, project=project)
+    path = _resolve(db_path, project)
     give_up = time.monotonic() + MAINTAIN_WAIT_S
     with environment_errors(path):
         # A background worker holding the lock does the same job: wait for it, then run once
