@@ -8,7 +8,6 @@ from typing import Any, TextIO
 from agentflowd.swarm import events
 from agentflowd.swarm.events import Event, Subscription
 from agentflowd.swarm.plan import Plan
-from agentflowd.swarm.runner import ProgressSink
 
 MAX_LINES = 20  # agents shown one per line on a terminal; the rest are counted
 REDRAW_EVERY = 0.1
@@ -23,7 +22,9 @@ _LINE_KINDS = {
 }
 
 
-class Progress(ProgressSink):
+class Progress:
+    """A `runner.ProgressSink` writing to a terminal or a plain stream."""
+
     kinds = (
         "agent.*",
         "task.*",

@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from agentflowd.project import state_dir
 from agentflowd.swarm.engine import RunResult, Swarm, new_run_id
@@ -24,13 +24,12 @@ from agentflowd.swarm.stop import StopSignal
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
-class ProgressSink:
+class ProgressSink(Protocol):
     """What a progress display provides: a subscription filter and a consumer."""
 
-    kinds: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None
 
-    async def consume(self, sub: Subscription, plan: Plan) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    async def consume(self, sub: Subscription, plan: Plan) -> None: ...
 
 
 @dataclass(frozen=True)
