@@ -296,14 +296,7 @@ def test_a_running_daemon_serves_store_and_search(cli_env: dict[str, str], tmp_p
         )
 
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.call(project, "ping", {})
-                break
-            except client.DaemonUnavailable:
-                assert time.monotonic() < deadline, "the daemon did not start"
-                time.sleep(0.05)
+        client.wait_for_daemon(project, 30)
         stored = ok_json(run("store", "deploy", "deploys happen on Tuesdays", "--json"))
         assert stored["served_by"] == "daemon"
         assert stored["entry"]["embedding"] == "ready"  # the daemon embeds at once

@@ -196,12 +196,13 @@ class Services:
                 # Always the project's default database (never $AGENTFLOWD_MEMORY_DB): that is
                 # the one the CLI sends here; other databases are opened in the CLI's process.
                 db = state_dir(self.state.project) / paths_mod.DB_NAME
-                db.parent.mkdir(parents=True, exist_ok=True)
                 # A long-lived process keeps the embedder loaded: embed as entries are written.
                 self._memory = store_mod.MemoryStore(db, embed_on_write=True, background="thread")
             return self._memory
 
     def memory_store(self, params: dict[str, Any]) -> dict[str, Any]:
+        from agentflowd.memory.model import DEFAULT_NAMESPACE
+
         key = _string(params, "key")
         if "value" not in params:
             raise UsageError("`value` is required")
@@ -212,7 +213,7 @@ class Services:
         if metadata is not None and not isinstance(metadata, dict):
             raise UsageError("`metadata` must be a map")
         result = self._store().store(
-            _optional_string(params, "namespace") or "default",
+            _optional_string(params, "namespace") or DEFAULT_NAMESPACE,
             key,
             params["value"],
             is_json=params.get("is_json"),
@@ -226,8 +227,8 @@ class Services:
     def memory_search(self, params: dict[str, Any]) -> dict[str, Any]:
         query = _string(params, "query")
         k = params.get("k", 10)
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 1000:
-            raise UsageError("`k` must be an integer from 1 to 1000")
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise UsageError("`k` must be an integer")  # the store checks its range
         tags = params.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise UsageError("`tags` must be a list of strings")
