@@ -45,9 +45,10 @@ from agentflowd import __version__
 from agentflowd.editing import actions, completion, hover, links, symbols
 from agentflowd.editing.facts import ProjectFacts
 from agentflowd.editing.positions import LineIndex
-from agentflowd.errors import AgentflowError, NotBuiltError, NotFoundError, UsageError
+from agentflowd.errors import AgentflowError
+from agentflowd.ipc import protocol
 from agentflowd.ipc.methods import socket_methods
-from agentflowd.ipc.server import IpcServer, SocketUnavailable
+from agentflowd.ipc.server import IpcServer, SocketUnavailable, error_code
 from agentflowd.lsp import convert
 from agentflowd.lsp.services import Services
 from agentflowd.lsp.state import ProjectState
@@ -67,6 +68,7 @@ SWARM_STOP_WAIT = 10.0  # seconds a stopping swarm gets to end its agents at shu
 ERR_NOT_AVAILABLE = -32001
 ERR_NOT_FOUND = -32002
 ERR_FAILED = -32003
+_RPC_CODES = {protocol.NOT_AVAILABLE: ERR_NOT_AVAILABLE, protocol.NOT_FOUND: ERR_NOT_FOUND}
 # Custom requests answered by a `Services` method of the same meaning as the socket's.
 SERVICE_REQUESTS = {
     "agentflow/listSkills": "list_skills",
@@ -382,14 +384,11 @@ def _as_rpc_errors() -> Iterator[None]:
     """Typed agentflowd errors as JSON-RPC errors; `data.code` is the socket's error code."""
     try:
         yield
-    except UsageError as exc:
-        raise JsonRpcInvalidParams(str(exc), data={"code": "invalid_params"}) from None
-    except NotBuiltError as exc:
-        raise JsonRpcException(str(exc), ERR_NOT_AVAILABLE, {"code": "not_available"}) from None
-    except NotFoundError as exc:
-        raise JsonRpcException(str(exc), ERR_NOT_FOUND, {"code": "not_found"}) from None
     except AgentflowError as exc:
-        raise JsonRpcException(str(exc), ERR_FAILED, {"code": "failed"}) from None
+        code, message = error_code(exc)
+        if code == protocol.INVALID_PARAMS:
+            raise JsonRpcInvalidParams(message, data={"code": code}) from None
+        raise JsonRpcException(message, _RPC_CODES.get(code, ERR_FAILED), {"code": code}) from None
 
 
 def build_server(options: ServeOptions) -> AgentflowServer:
