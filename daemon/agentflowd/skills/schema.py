@@ -55,6 +55,14 @@ def subschema_at(kind: SchemaKind, path: tuple[str | int, ...]) -> dict[str, Any
     return node if isinstance(node, dict) else None
 
 
+def enum_at(kind: SchemaKind, path: tuple[str | int, ...]) -> tuple[str, ...]:
+    """The allowed values at a front-matter path; a KeyError names a path with no enum."""
+    node = subschema_at(kind, path)
+    if node is None or "enum" not in node:
+        raise KeyError(f"no enum at {kind}:{'.'.join(map(str, path))}")
+    return tuple(node["enum"])
+
+
 @functools.cache
 def spec_keys() -> tuple[str, ...]:
     """The open Agent Skills spec's keys: the skill schema's `x-layer: spec` entries."""

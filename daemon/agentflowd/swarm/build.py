@@ -22,7 +22,7 @@ from typing import Any
 from agentflowd.durations import DurationError, parse_duration
 from agentflowd.project import state_dir
 from agentflowd.skills.model import AgentDef, Skill
-from agentflowd.skills.schema import subschema_at
+from agentflowd.skills.schema import enum_at, subschema_at
 from agentflowd.swarm.budget import UNLIMITED, Budget
 from agentflowd.swarm.builtins import BUILTIN_TYPES
 from agentflowd.swarm.consensus import RULES, ConsensusRule
@@ -43,15 +43,9 @@ from agentflowd.swarm.topology import TOPOLOGIES
 CONFIG_FILE = "agents.yaml"
 
 
-def _enum(*path: str | int) -> tuple[str, ...]:
-    node = subschema_at("skill", path)
-    assert node is not None, path
-    return tuple(node["enum"])
-
-
-BACKOFFS = _enum("execution", "retry_policy", "backoff")
-OUTPUT_TYPES = _enum("outputs", 0, "type")
-ROLES = _enum("agents", 0, "role")
+BACKOFFS = enum_at("skill", ("execution", "retry_policy", "backoff"))
+OUTPUT_TYPES = enum_at("skill", ("outputs", 0, "type"))
+ROLES = enum_at("skill", ("agents", 0, "role"))
 DEFAULT_OUTPUT_PATHS = {
     ("report", "markdown"): "report.md",
     ("report", "json"): "report.json",

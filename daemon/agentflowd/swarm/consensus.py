@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
-from agentflowd.skills.schema import subschema_at
+from agentflowd.skills.schema import enum_at
 from agentflowd.swarm.model import Ballot, Proposal, Result
 
 Rule = Literal["majority", "supermajority", "unanimous", "weighted"]
-RULES: tuple[str, ...] = tuple(subschema_at("skill", ("coordination", "consensus"))["enum"])  # type: ignore[index]
+RULES = enum_at("skill", ("coordination", "consensus"))
 Outcome = Literal["accepted", "rejected", "tie", "no_quorum", "no_votes"]
 DEFAULT_THRESHOLD = Fraction(2, 3)
 _CAST = ("approve", "reject")

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from agentflowd.skills.schema import subschema_at
+from agentflowd.skills.schema import enum_at
 from agentflowd.swarm import events
 from agentflowd.swarm.model import Message
 
-TOPOLOGIES: tuple[str, ...] = tuple(subschema_at("skill", ("coordination", "topology"))["enum"])  # type: ignore[index]
+TOPOLOGIES = enum_at("skill", ("coordination", "topology"))
 
 
 class UnknownRecipient(LookupError):

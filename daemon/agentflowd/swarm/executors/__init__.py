@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib
 
-from agentflowd.skills.schema import subschema_at
+from agentflowd.skills.schema import enum_at
 from agentflowd.swarm.errors import SwarmConfigError
 from agentflowd.swarm.executors.base import AgentSetup, ExecutorAgent
 
 __all__ = ["KINDS", "AgentSetup", "ExecutorAgent", "make_agent"]
 
-KINDS: tuple[str, ...] = tuple(subschema_at("skill", ("agents", 0, "executor", "kind"))["enum"])  # type: ignore[index]
+KINDS = enum_at("skill", ("agents", 0, "executor", "kind"))
 
 # kind -> (module under agentflowd.swarm.executors, agent class)
 _CLASSES = {
