@@ -32,7 +32,11 @@ class LexicalIndex:
         n = len(self._docs) + len(background)
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self._unseen_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._triggers = [[frozenset(words(t)) for t in s.triggers if words(t)] for s in skills]
+        # A trigger is a phrase: "who changed this" must not fire on the one content word "changes".
+        self._triggers = [
+            [frozenset(words(t, keep_stopwords=True)) for t in s.triggers if words(t)]
+            for s in skills
+        ]
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, self._unseen_idf)
@@ -49,6 +53,7 @@ class LexicalIndex:
         coverage = np.zeros(n)
         trigger = np.zeros(n)
         terms = set(words(prompt))
+        phrase_terms = set(words(prompt, keep_stopwords=True))
         if not terms or not n:
             return bm25, coverage, trigger
         weights = {t: self.idf(t) for t in terms}
@@ -63,7 +68,7 @@ class LexicalIndex:
                     bm25[j] += w * tf * (K1 + 1) / (tf + norm)
                     hit += w
             coverage[j] = hit / total
-            if any(phrase <= terms for phrase in self._triggers[j]):
+            if any(phrase <= phrase_terms for phrase in self._triggers[j]):
                 trigger[j] = 1.0
         bm25 /= ceiling
         return bm25, coverage, trigger

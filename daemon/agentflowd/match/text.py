@@ -55,10 +55,15 @@ def stem(word: str) -> str:
     return word
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased, stemmed content words of `text` (stopwords and one-letter words dropped)."""
+def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
+    """Lower-cased, stemmed words of `text`: content words only unless `keep_stopwords`
+    (one-letter words are always dropped)."""
     text = text.lower().replace("'s ", " ").replace("'", "")
-    return [stem(w) for w in _WORD.findall(text) if w not in STOPWORDS and len(w) > 1]
+    return [
+        stem(w)
+        for w in _WORD.findall(text)
+        if len(w) > 1 and (keep_stopwords or w not in STOPWORDS)
+    ]
 
 
 def _squash(text: str) -> str:
