@@ -7,7 +7,7 @@ How a prompt is scored against a skill
 --------------------------------------
 Every model-invocable skill (``disable-model-invocation`` skills are left out) is read through
 its name (split on ``-``), description, ``when_to_use`` and ``triggers``. For each (prompt,
-skill) pair six features are computed, all roughly in [0, 1]:
+skill) pair eight features are computed, all roughly in [0, 1]:
 
 * ``dense_doc``: cosine between the prompt and the whole skill text (all-MiniLM-L6-v2, the shared
   embedder in `agentflowd.embed`).
@@ -24,7 +24,16 @@ skill) pair six features are computed, all roughly in [0, 1]:
   for the prompt; document frequencies include a fixed set of generic prompts so that rare-word
   evidence means the same in a 3-skill and a 100-skill catalog.
 * ``coverage``: IDF-weighted share of the prompt's words that occur in the skill.
-* ``trigger``: 1 when all words of one of the skill's trigger phrases occur in the prompt.
+* ``trigger``: 1 when all words of one of the skill's trigger phrases (function words included:
+  a trigger is a phrase) occur in the prompt.
+* ``exemplar`` and ``exemplar_vote``: what the prompt's nearest neighbours in the exemplar bank
+  (`agentflowd.match.exemplars`: ~7,000 labelled prompts from 90 other catalogs) say. Each
+  neighbour was routed, in its own catalog, to a skill with some description; ``exemplar`` is the
+  neighbours' weighted cosine between that description and this skill's, ``exemplar_vote`` the
+  same with each neighbour's vote spread over the catalog by a sharp softmax. Prompt-to-prompt
+  and description-to-description are comparisons within one register, which the small model
+  makes far better than prompt-to-description: "note for later: ..." sits near other
+  note-taking prompts even when no word of it is in the memory skill's description.
 
 Fusion
 ------
@@ -38,16 +47,19 @@ catalog-size independent.
 Calibration and the decision to stay silent
 -------------------------------------------
 A second logistic model turns the winner's utility into a calibrated probability that routing to
-it is right: ``p = sigmoid(bias + top*u + margin*(u - u_runner_up) + background*b)``, where ``b`` is
-the prompt's mean cosine to its nearest generic prompts (greetings, trivia, small edits; shipped in
-``data/background.txt``): the closer a prompt is to chit-chat, the more evidence a skill needs.
+it is right: ``p = sigmoid(bias + top*u + margin*(u - u_runner_up) + background*b + nothing*n)``,
+where ``b`` is the prompt's mean cosine to its nearest generic prompts (greetings, trivia, small
+edits; shipped in ``data/background.txt``) and ``n`` the weighted share of its nearest exemplars
+that activated nothing in their catalogs: the closer a prompt is to chit-chat, the more evidence
+a skill needs.
 It is fitted on on-topic prompts whose winner is right (label 1) and off-topic prompts (label 0),
 so ``threshold`` on ``p`` is a probability, and the margin term demands more when two skills are
-close. The prompt is routed when ``p >= threshold``; the threshold was chosen to maximise accuracy
-over several catalogs at once (`agentflowd.match.calibrate`, data in ``tests/match/calibration``
-and the shared development set), and checked on held-out catalogs never used in fitting
-(``tests/match/heldout``). Every candidate's score is the same probability computed for that
-skill, so scores read the same in every catalog.
+close. The prompt is routed when ``p >= threshold``; the threshold was chosen to maximise the
+balanced accuracy (mean of right routes and right silences) over several catalogs at once
+(`agentflowd.match.calibrate`, data in ``tests/match/calibration`` and the shared development
+set), and checked on held-out catalogs never used in fitting (``tests/match/heldout``). Every
+candidate's score is the same probability computed for that skill, so scores read the same in
+every catalog.
 """
 
 from __future__ import annotations

@@ -6,11 +6,16 @@ optionally triggers, when_to_use) and ``cases`` (a list of ``[prompt, skill-name
     python -m agentflowd.match.calibrate fit OUT.json FILE...   # fit on all files together
     python -m agentflowd.match.calibrate eval FILE...           # score the shipped parameters
     python -m agentflowd.match.calibrate loo FILE...            # each file scored by a fit on the rest
+    python -m agentflowd.match.calibrate bank OUT.npz FILE...   # build the exemplar bank
+
+The exemplar bank (`agentflowd.match.exemplars`) is built first, from its own case files; the
+parameters are then fitted on other files, so the exemplar features they see are honest.
 
 Fitting has two stages, both convex and solved exactly with Newton steps:
 1. feature weights: a conditional logit over each catalog's skills on the on-topic prompts;
 2. acceptance: a logistic model of "the winner is right" against "the prompt is off-topic",
-   on the winner's utility, its margin over the runner-up and the prompt's background similarity.
+   on the winner's utility, its margin over the runner-up, the prompt's background similarity
+   and the share of its nearest exemplars that activated nothing.
 Then the threshold on the acceptance probability is the one that maximises the mean accuracy over
 the files (each file counts the same, so one large catalog cannot dominate).
 """
@@ -27,6 +32,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from agentflowd.embed import get_embedder
+from agentflowd.match.exemplars import build_bank, save_bank
+from agentflowd.match.matcher import FEATURES, Evidence, SkillMatcher, decide
 from agentflowd.match.params import Accept, Params, load_params
 from agentflowd.skills.model import Skill
 
@@ -65,21 +73,21 @@ class Prepared:
     name: str
     names: tuple[str, ...]
     x: np.ndarray
-    background: np.ndarray
+    evidence: tuple[Evidence, ...]
     want: tuple[str | None, ...]
 
 
 def prepare(sets: Sequence[CaseSet], params: Params) -> list[Prepared]:
-    from agentflowd.match.matcher import SkillMatcher
-
     out = []
     for cs in sets:
         matcher = SkillMatcher(cs.skills, params=params)
         feats = matcher.features([p for p, _ in cs.cases])
         names = tuple(t.name for t in matcher.texts)
-        out.append(
-            Prepared(cs.name, names, feats.x, feats.background, tuple(w for _, w in cs.cases))
+        evidence = tuple(
+            Evidence(float(b), float(n))
+            for b, n in zip(feats.background, feats.nothing, strict=True)
         )
+        out.append(Prepared(cs.name, names, feats.x, evidence, tuple(w for _, w in cs.cases)))
     return out
 
 
@@ -126,7 +134,7 @@ def _acceptance_rows(
             u = p.x[i] @ weights
             order = np.argsort(-u)
             margin = u[order[0]] - u[order[1]] if len(u) > 1 else lone_margin
-            row = [1.0, u[order[0]], margin, p.background[i]]
+            row = [1.0, u[order[0]], margin, p.evidence[i].background, p.evidence[i].nothing]
             if want is None:
                 z.append(row)
                 y.append(0.0)
@@ -174,12 +182,10 @@ class Score:
 
 
 def score(data: Prepared, params: Params) -> Score:
-    from agentflowd.match.matcher import decide
-
     right_on = total_on = right_off = total_off = 0
     misses = []
     for i, want in enumerate(data.want):
-        got = decide(params, data.names, "", data.x[i], data.background[i]).skill
+        got = decide(params, data.names, "", data.x[i], data.evidence[i]).skill
         if want is None:
             right_off += got is None
             total_off += 1
@@ -198,24 +204,27 @@ def score(data: Prepared, params: Params) -> Score:
     )
 
 
-_PLACEHOLDER = Params("", (), np.zeros(0), Accept(0, 0, 0, 0), 0.5, 0.0, {})
+_PLACEHOLDER = Params("", (), np.zeros(0), Accept(0, 0, 0, 0, 0), 0.5, 0.0, {})
 
 
 def fit(sets: Sequence[CaseSet]) -> Params:
     return fit_prepared(prepare(sets, _PLACEHOLDER))
 
 
-def fit_prepared(data: Sequence[Prepared]) -> Params:
-    from agentflowd.embed import get_embedder
-    from agentflowd.match.matcher import FEATURES
+def _balanced(s: Score) -> float:
+    return (s.top1 + s.reject) / 2
 
+
+def fit_prepared(data: Sequence[Prepared]) -> Params:
     weights = fit_weights(data)
     lone = _lone_margin(data, weights)
     accept = fit_acceptance(data, weights, lone)
     best: tuple[float, float] | None = None
     for threshold in np.round(np.arange(0.20, 0.81, 0.01), 2):
         trial = Params("", FEATURES, weights, accept, float(threshold), lone, {})
-        mean_acc = float(np.mean([score(d, trial).accuracy for d in data]))
+        # Balanced: a wrong route and a wrong silence cost the same, however few off-topic
+        # prompts a file has.
+        mean_acc = float(np.mean([_balanced(score(d, trial)) for d in data]))
         # Ties go to the threshold nearest 0.5: the least tuned choice.
         key = (mean_acc, -abs(threshold - 0.5))
         if best is None or key > (best[0], -abs(best[1] - 0.5)):
@@ -256,11 +265,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_eval = sub.add_parser("eval")
     p_eval.add_argument("files", nargs="+", type=Path)
     p_eval.add_argument("-v", "--verbose", action="store_true")
+    p_bank = sub.add_parser("bank", help="build the exemplar bank from case files")
+    p_bank.add_argument("out", type=Path)
+    p_bank.add_argument("files", nargs="+", type=Path)
     p_loo = sub.add_parser("loo", help="leave one file out: fit on the others, score it")
     p_loo.add_argument("files", nargs="+", type=Path)
     p_loo.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     sets = [load_cases(f) for f in args.files]
+    if args.cmd == "bank":
+        bank = build_bank(sets, get_embedder())
+        save_bank(bank, args.out)
+        print(
+            f"{args.out}: {len(bank.prompts)} prompts, {len(bank.descriptions)} skills, "
+            f"sha256 {bank.source_sha256[:12]}"
+        )
+        return 0
     if args.cmd == "fit":
         params = fit(sets)
         args.out.write_text(json.dumps(params.to_json(), indent=2) + "\n", "utf-8")

@@ -13,14 +13,25 @@ from pathlib import Path
 import numpy as np
 
 from agentflowd.embed import TokenEmbedder, get_embedder
+from agentflowd.errors import ConfigError
 from agentflowd.match import Candidate, MatchResult
 from agentflowd.match.cache import EmbeddingCache, cache_path
+from agentflowd.match.exemplars import ExemplarBank, load_bank
 from agentflowd.match.lexical import LexicalIndex
 from agentflowd.match.params import Params, load_params
 from agentflowd.match.text import STOPWORDS, skill_texts
 from agentflowd.skills.model import Skill
 
-FEATURES = ("dense_doc", "dense_view", "dense_token", "bm25", "coverage", "trigger")
+FEATURES = (
+    "dense_doc",
+    "dense_view",
+    "dense_token",
+    "bm25",
+    "coverage",
+    "trigger",
+    "exemplar",
+    "exemplar_vote",
+)
 TOP_K = 3
 BACKGROUND_NEIGHBOURS = 3
 
@@ -42,10 +53,12 @@ def _content_rows(tokens: Sequence[str]) -> list[int]:
 
 @dataclass(frozen=True)
 class Features:
-    """Per prompt: x (n_skills, len(FEATURES)) and its similarity to generic prompts."""
+    """Per prompt: x (n_skills, len(FEATURES)), its similarity to generic prompts and the share
+    of its nearest exemplars that activated nothing."""
 
     x: np.ndarray  # (n_prompts, n_skills, n_features)
     background: np.ndarray  # (n_prompts,)
+    nothing: np.ndarray  # (n_prompts,)
 
 
 class SkillMatcher:
@@ -58,9 +71,16 @@ class SkillMatcher:
         embedder: TokenEmbedder | None = None,
         cache: EmbeddingCache | None = None,
         params: Params | None = None,
+        bank: ExemplarBank | None = None,
     ) -> None:
         self.embedder = embedder or get_embedder()
         self.params = params or load_params()
+        self._bank = bank or load_bank()
+        if self._bank.model_id != self.embedder.model_id:
+            raise ConfigError(
+                f"the exemplar bank was built with {self._bank.model_id}, "
+                f"the embedder is {self.embedder.model_id}: rebuild it"
+            )
         self.skills = tuple(s for s in skills if not s.disable_model_invocation)
         self.texts = skill_texts(self.skills)
         self._cache = cache or EmbeddingCache(None, self.embedder.model_id, self.embedder.dim)
@@ -78,6 +98,7 @@ class SkillMatcher:
         self._views = vectors[len(docs) : len(docs) + len(views)]
         self._background = vectors[len(docs) + len(views) :]
         self._view_starts = _segment_starts(owners, len(self.texts))
+        self._affinity, self._vote = self._bank.affinities(self._docs)
 
         token_sets = self._token_states([t.token_document for t in self.texts])
         self._doc_tokens = (
@@ -136,28 +157,38 @@ class SkillMatcher:
         n = len(self.texts)
         x = np.zeros((len(prompts), n, len(FEATURES)))
         if not prompts:
-            return Features(x, np.zeros(0))
+            return Features(x, np.zeros(0), np.zeros(0))
         enc = self.embedder.embed_tokens(list(prompts))
         sims = enc.vectors @ self._background.T
         k = min(BACKGROUND_NEIGHBOURS, sims.shape[1])
         background = np.sort(sims, axis=1)[:, -k:].mean(axis=1) if k else np.zeros(len(prompts))
+        near, weight = self._bank.neighbours(enc.vectors)
+        label = self._bank.label[near]
+        nothing = (weight * (label < 0)).sum(axis=1)
         if not n:
-            return Features(x, background)
+            return Features(x, background, nothing)
         x[:, :, 0] = enc.vectors @ self._docs.T
         x[:, :, 1] = np.maximum.reduceat(enc.vectors @ self._views.T, self._view_starts, axis=1)
+        # label -1 picks the last, all-zero row: a "nothing" neighbour votes for no skill.
+        x[:, :, 6] = np.einsum("pk,pkn->pn", weight, self._affinity[label])
+        x[:, :, 7] = np.einsum("pk,pkn->pn", weight, self._vote[label])
         for i, prompt in enumerate(prompts):
             rows = _content_rows(enc.tokens[i])
             if rows and len(self._doc_tokens):
                 per_token = enc.states[i][rows] @ self._doc_tokens.T
                 x[i, :, 2] = np.maximum.reduceat(per_token, self._token_starts, axis=1).mean(0)
             x[i, :, 3], x[i, :, 4], x[i, :, 5] = self._lexical.scores(prompt)
-        return Features(x, background)
+        return Features(x, background, nothing)
 
     def match(self, prompts: Sequence[str]) -> list[MatchResult]:
         feats = self.features(prompts)
         return [
             decide(
-                self.params, [t.name for t in self.texts], prompt, feats.x[i], feats.background[i]
+                self.params,
+                [t.name for t in self.texts],
+                prompt,
+                feats.x[i],
+                Evidence(feats.background[i], feats.nothing[i]),
             )
             for i, prompt in enumerate(prompts)
         ]
@@ -175,7 +206,15 @@ def utilities(params: Params, x: np.ndarray) -> np.ndarray:
     return x @ params.weights
 
 
-def confidences(params: Params, u: np.ndarray, background: float) -> np.ndarray:
+@dataclass(frozen=True)
+class Evidence:
+    """What the acceptance model knows of a prompt besides the skills' utilities."""
+
+    background: float  # mean cosine to the nearest generic prompts
+    nothing: float  # share of the nearest exemplars that activated nothing
+
+
+def confidences(params: Params, u: np.ndarray, evidence: Evidence) -> np.ndarray:
     """Calibrated probability that each skill is the right one for the prompt."""
     if len(u) == 0:
         return u
@@ -185,15 +224,21 @@ def confidences(params: Params, u: np.ndarray, background: float) -> np.ndarray:
         top2 = np.sort(u)[-2:]
         runner_up = np.where(u >= top2[1], top2[0], top2[1])
     a = params.accept
-    z = a.bias + a.top * u + a.margin * (u - runner_up) + a.background * background
+    z = (
+        a.bias
+        + a.top * u
+        + a.margin * (u - runner_up)
+        + a.background * evidence.background
+        + a.nothing * evidence.nothing
+    )
     return 1.0 / (1.0 + np.exp(-z))
 
 
 def decide(
-    params: Params, names: Sequence[str], prompt: str, x: np.ndarray, background: float
+    params: Params, names: Sequence[str], prompt: str, x: np.ndarray, evidence: Evidence
 ) -> MatchResult:
     u = utilities(params, x)
-    p = confidences(params, u, float(background))
+    p = confidences(params, u, evidence)
     order = np.argsort(-u, kind="stable")[:TOP_K]
     candidates = tuple(Candidate(names[j], round(float(p[j]), 4)) for j in order)
     best = candidates[0] if candidates else None

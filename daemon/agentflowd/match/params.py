@@ -16,12 +16,14 @@ PARAMS_FILE = "params.json"
 
 @dataclass(frozen=True)
 class Accept:
-    """Logistic acceptance model on the winner: bias + top*u + margin*(u - u_2nd) + background*b."""
+    """Logistic acceptance model on the winner:
+    bias + top*u + margin*(u - u_2nd) + background*b + nothing*share_of_nothing_exemplars."""
 
     bias: float
     top: float
     margin: float
     background: float
+    nothing: float
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Params:
                 "top": self.accept.top,
                 "margin": self.accept.margin,
                 "background": self.accept.background,
+                "nothing": self.accept.nothing,
             },
             "threshold": self.threshold,
             "lone_margin": self.lone_margin,
@@ -59,7 +62,11 @@ class Params:
                 features=tuple(data["features"]),
                 weights=np.asarray(data["weights"], dtype=np.float64),
                 accept=Accept(
-                    float(a["bias"]), float(a["top"]), float(a["margin"]), float(a["background"])
+                    float(a["bias"]),
+                    float(a["top"]),
+                    float(a["margin"]),
+                    float(a["background"]),
+                    float(a["nothing"]),
                 ),
                 threshold=float(data["threshold"]),
                 lone_margin=float(data["lone_margin"]),
