@@ -9,7 +9,7 @@ from agentflowd.errors import ConfigError
 from agentflowd.match.calibrate import evaluate, load_cases
 from agentflowd.match.matcher import FEATURES, SkillMatcher
 from agentflowd.match.params import Params, load_params
-from tests.match.conftest import HERE, make_skill
+from tests.match.conftest import DEV_CASES, HERE, make_skill
 
 CALIBRATION = sorted((HERE / "calibration").glob("*.yaml"))
 HELDOUT = sorted((HERE / "heldout").glob("*.yaml"))
@@ -38,6 +38,12 @@ def test_heldout_catalogs_score(scores, path: Path) -> None:
     s = scores[path.stem]
     assert s.accuracy >= 0.90, s.misses
     assert s.reject >= 0.85, s.misses
+
+
+@pytest.mark.skipif(not DEV_CASES.exists(), reason="../shared/match is not beside the project")
+def test_shared_development_set_meets_its_target() -> None:
+    (s,) = evaluate([load_cases(DEV_CASES)], load_params()).values()
+    assert s.accuracy >= 0.95 and s.reject >= 0.90, s.misses
 
 
 SKILLS = [
