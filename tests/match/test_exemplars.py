@@ -13,9 +13,11 @@ from agentflowd.match.matcher import FEATURES, SkillMatcher
 from tests.match.conftest import DEV_CASES, HERE, make_skill
 
 EXEMPLAR_FILES = sorted((HERE / "exemplars").glob("*.yaml"))
-SCORED_FILES = sorted((HERE / "calibration").glob("*.yaml")) + sorted(
-    (HERE / "heldout").glob("*.yaml")
-)
+SCORED_FILES = [
+    *sorted((HERE / "calibration").glob("*.yaml")),
+    *sorted((HERE / "heldout").glob("*.yaml")),
+    *sorted((HERE / "stress").glob("*.yaml")),
+]
 
 
 @pytest.fixture(scope="module")
