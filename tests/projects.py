@@ -8,7 +8,15 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 # Labelled catalogs written for matching: each has `skills` (name -> front-matter) and `cases`.
-CASE_FILES = tuple(sorted((REPO / "tests" / "match").glob("*/*.yaml")))
+# The benchmarks' catalogs come from the scored ones (not the exemplar bank's own files).
+CASE_FILES = tuple(
+    sorted(
+        path
+        for folder in ("calibration", "heldout")
+        for path in (REPO / "tests" / "match" / folder).glob("*.yaml")
+    )
+)
+# The shared development set, beside the project (CI has it too).
 DEV_CASES = REPO.parent / "shared" / "match" / "dev-cases.yaml"
 
 

@@ -8,8 +8,6 @@ from agentflowd.skills.model import Skill
 from tests.projects import write_project
 
 HERE = Path(__file__).parent
-# The shared development set, beside the project (CI has it too).
-DEV_CASES = HERE.parents[1].parent / "shared" / "match" / "dev-cases.yaml"
 
 
 def make_skill(name: str, description: str, **kw: object) -> Skill:

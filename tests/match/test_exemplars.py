@@ -10,7 +10,8 @@ from agentflowd.errors import ConfigError
 from agentflowd.match.calibrate import CaseSet, load_cases
 from agentflowd.match.exemplars import build_bank, load_bank, read_bank, save_bank, source_digest
 from agentflowd.match.matcher import FEATURES, SkillMatcher
-from tests.match.conftest import DEV_CASES, HERE, make_skill
+from tests.match.conftest import HERE, make_skill
+from tests.projects import DEV_CASES
 
 EXEMPLAR_FILES = sorted((HERE / "exemplars").glob("*.yaml"))
 SCORED_FILES = [

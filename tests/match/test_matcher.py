@@ -9,7 +9,8 @@ from agentflowd.errors import ConfigError
 from agentflowd.match.calibrate import evaluate, load_cases
 from agentflowd.match.matcher import FEATURES, SkillMatcher
 from agentflowd.match.params import Params, load_params
-from tests.match.conftest import DEV_CASES, HERE, make_skill
+from tests.match.conftest import HERE, make_skill
+from tests.projects import DEV_CASES
 
 CALIBRATION = sorted((HERE / "calibration").glob("*.yaml"))
 HELDOUT = sorted((HERE / "heldout").glob("*.yaml"))
