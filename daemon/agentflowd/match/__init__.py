@@ -27,7 +27,7 @@ skill) pair eight features are computed, all roughly in [0, 1]:
 * ``trigger``: 1 when all words of one of the skill's trigger phrases (function words included:
   a trigger is a phrase) occur in the prompt.
 * ``exemplar`` and ``exemplar_vote``: what the prompt's nearest neighbours in the exemplar bank
-  (`agentflowd.match.exemplars`: ~7,000 labelled prompts from 90 other catalogs) say. Each
+  (`agentflowd.match.exemplars`: 7,455 labelled prompts from 90 other catalogs) say. Each
   neighbour was routed, in its own catalog, to a skill with some description; ``exemplar`` is the
   neighbours' weighted cosine between that description and this skill's, ``exemplar_vote`` the
   same with each neighbour's vote spread over the catalog by a sharp softmax. Prompt-to-prompt

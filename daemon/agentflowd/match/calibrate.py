@@ -16,8 +16,9 @@ Fitting has two stages, both convex and solved exactly with Newton steps:
 2. acceptance: a logistic model of "the winner is right" against "the prompt is off-topic",
    on the winner's utility, its margin over the runner-up, the prompt's background similarity
    and the share of its nearest exemplars that activated nothing.
-Then the threshold on the acceptance probability is the one that maximises the mean accuracy over
-the files (each file counts the same, so one large catalog cannot dominate).
+Then the threshold on the acceptance probability is the one that maximises the mean balanced
+accuracy over the files (right routes and right silences weigh the same within a file, and each
+file counts the same, so one large catalog cannot dominate).
 """
 
 from __future__ import annotations
