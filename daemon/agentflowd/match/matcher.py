@@ -170,8 +170,11 @@ class SkillMatcher:
         x[:, :, 0] = enc.vectors @ self._docs.T
         x[:, :, 1] = np.maximum.reduceat(enc.vectors @ self._views.T, self._view_starts, axis=1)
         # label -1 picks the last, all-zero row: a "nothing" neighbour votes for no skill.
-        x[:, :, 6] = np.einsum("pk,pkn->pn", weight, self._affinity[label])
-        x[:, :, 7] = np.einsum("pk,pkn->pn", weight, self._vote[label])
+        # One neighbour rank at a time keeps memory at (prompts, skills) for large catalogs.
+        for k in range(label.shape[1]):
+            w = weight[:, k : k + 1]
+            x[:, :, 6] += w * self._affinity[label[:, k]]
+            x[:, :, 7] += w * self._vote[label[:, k]]
         for i, prompt in enumerate(prompts):
             rows = _content_rows(enc.tokens[i])
             if rows and len(self._doc_tokens):
