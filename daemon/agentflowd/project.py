@@ -34,3 +34,17 @@ def state_dir(project: Path) -> Path:
 def home_dir() -> Path:
     """The user's home, honouring HOME so tests can point it at a scratch folder."""
     return Path(os.environ.get("HOME") or Path.home())
+
+
+LOG_LIMIT_BYTES = 1_000_000
+
+
+def cap_log(path: Path, limit: int = LOG_LIMIT_BYTES) -> None:
+    """Keep a log that is appended to forever bounded: past `limit` bytes it becomes `<name>.1`
+    (replacing the older one) and the next write starts a fresh file. Best effort: a log that
+    cannot be moved is left as it is."""
+    try:
+        if path.stat().st_size > limit:
+            path.replace(path.with_name(path.name + ".1"))
+    except OSError:
+        pass

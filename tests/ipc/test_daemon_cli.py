@@ -39,9 +39,15 @@ def test_start_status_stop_leaves_nothing_running(tmp_path: Path) -> None:
 
     before = run("status", cwd=work, home=home)
     assert before.returncode == 3 and "not running" in before.stdout
+    # A log left by many earlier daemons: the next start moves it aside rather than growing it.
+    old_log = paths.log_path(project)
+    old_log.parent.mkdir(parents=True, exist_ok=True)
+    old_log.write_bytes(b"old line\n" * 200_000)
 
     started = run("start", "--json", cwd=work, home=home)
     assert started.returncode == 0, started.stderr
+    assert old_log.with_name(old_log.name + ".1").stat().st_size == 1_800_000
+    assert old_log.stat().st_size < 100_000
     info = json.loads(started.stdout)
     pid = info["pid"]
     assert info["started"] is True and info["mode"] == "socket" and alive(pid)

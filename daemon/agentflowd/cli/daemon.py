@@ -18,6 +18,7 @@ from agentflowd.cli.exit_codes import EXIT_ENVIRONMENT
 from agentflowd.cli.options import JSON, PROJECT, project_root
 from agentflowd.cli.process import alive
 from agentflowd.errors import AgentflowError, UsageError
+from agentflowd.project import cap_log
 
 START_TIMEOUT = 15.0  # seconds for a new daemon to answer its first ping
 STOP_TIMEOUT = 5.0  # seconds to wait after asking politely, and again after SIGTERM
@@ -80,6 +81,7 @@ def _spawn(root: Path) -> dict[str, Any]:
 
     log_file = paths.log_path(root)
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    cap_log(log_file)
     with log_file.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "agentflowd", "serve", "--no-lsp", "--project", str(root),

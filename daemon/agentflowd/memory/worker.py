@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from agentflowd.memory.locks import try_lock
 from agentflowd.memory.store import DEFAULT_ANN_THRESHOLD, MemoryStore
+from agentflowd.project import cap_log
 
 if TYPE_CHECKING:
     from agentflowd.embed import Embedder
 
 WORKER_ENV = "AGENTFLOWD_MEMORY_WORKER"  # "0" disables background workers (tests, CI)
-LOG_LIMIT_BYTES = 1_000_000
 
 _spawned: list[int] = []
 
@@ -173,11 +173,9 @@ def refresh_indexes(store: MemoryStore) -> tuple[list[str], list[str]]:
 
 def _log(db_path: Path, message: str) -> None:
     path = log_path(db_path)
-    with contextlib.suppress(OSError):
-        if path.exists() and path.stat().st_size > LOG_LIMIT_BYTES:
-            path.unlink()
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid {os.getpid()} {message}\n")
+    cap_log(path)
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid {os.getpid()} {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
