@@ -47,11 +47,12 @@ catalog-size independent.
 Calibration and the decision to stay silent
 -------------------------------------------
 A second logistic model turns the winner's utility into a calibrated probability that routing to
-it is right: ``p = sigmoid(bias + top*u + margin*(u - u_runner_up) + background*b + nothing*n)``,
-where ``b`` is the prompt's mean cosine to its nearest generic prompts (greetings, trivia, small
-edits; shipped in ``data/background.txt``) and ``n`` the weighted share of its nearest exemplars
-that activated nothing in their catalogs: the closer a prompt is to chit-chat, the more evidence
-a skill needs.
+it is right: ``p = sigmoid(bias + top*u + margin*(u - u_runner_up) + background*b + nothing*n
++ trigger*t)``, where ``b`` is the prompt's mean cosine to its nearest generic prompts
+(greetings, trivia, small edits; shipped in ``data/background.txt``), ``n`` the weighted share of
+its nearest exemplars that activated nothing in their catalogs (the closer a prompt is to
+chit-chat, the more evidence a skill needs) and ``t`` the skill's trigger hit (its author said in
+so many words that this phrase means it).
 It is fitted on on-topic prompts whose winner is right (label 1) and off-topic prompts (label 0),
 so ``threshold`` on ``p`` is a probability, and the margin term demands more when two skills are
 close. The prompt is routed when ``p >= threshold``; the threshold was chosen to maximise the

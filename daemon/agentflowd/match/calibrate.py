@@ -14,8 +14,9 @@ parameters are then fitted on other files, so the exemplar features they see are
 Fitting has two stages, both convex and solved exactly with Newton steps:
 1. feature weights: a conditional logit over each catalog's skills on the on-topic prompts;
 2. acceptance: a logistic model of "the winner is right" against "the prompt is off-topic",
-   on the winner's utility, its margin over the runner-up, the prompt's background similarity
-   and the share of its nearest exemplars that activated nothing.
+   on the winner's utility, its margin over the runner-up, the prompt's background similarity,
+   the share of its nearest exemplars that activated nothing and whether one of the winner's
+   trigger phrases occurs in the prompt.
 Then the threshold on the acceptance probability is the one that maximises the mean balanced
 accuracy over the files (right routes and right silences weigh the same within a file, and each
 file counts the same, so one large catalog cannot dominate).
@@ -35,7 +36,7 @@ import yaml
 
 from agentflowd.embed import get_embedder
 from agentflowd.match.exemplars import build_bank, save_bank
-from agentflowd.match.matcher import FEATURES, Evidence, SkillMatcher, decide
+from agentflowd.match.matcher import FEATURES, TRIGGER, Evidence, SkillMatcher, decide
 from agentflowd.match.params import Accept, Params, load_params
 from agentflowd.skills.model import Skill
 
@@ -135,7 +136,9 @@ def _acceptance_rows(
             u = p.x[i] @ weights
             order = np.argsort(-u)
             margin = u[order[0]] - u[order[1]] if len(u) > 1 else lone_margin
-            row = [1.0, u[order[0]], margin, p.evidence[i].background, p.evidence[i].nothing]
+            evidence = p.evidence[i]
+            trigger = p.x[i][order[0], TRIGGER]
+            row = [1.0, u[order[0]], margin, evidence.background, evidence.nothing, trigger]
             if want is None:
                 z.append(row)
                 y.append(0.0)
@@ -205,7 +208,7 @@ def score(data: Prepared, params: Params) -> Score:
     )
 
 
-_PLACEHOLDER = Params("", (), np.zeros(0), Accept(0, 0, 0, 0, 0), 0.5, 0.0, {})
+_PLACEHOLDER = Params("", (), np.zeros(0), Accept(0, 0, 0, 0, 0, 0), 0.5, 0.0, {})
 
 
 def fit(sets: Sequence[CaseSet]) -> Params:

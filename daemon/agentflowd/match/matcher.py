@@ -32,6 +32,7 @@ FEATURES = (
     "exemplar",
     "exemplar_vote",
 )
+TRIGGER = FEATURES.index("trigger")
 TOP_K = 3
 BACKGROUND_NEIGHBOURS = 3
 
@@ -217,8 +218,11 @@ class Evidence:
     nothing: float  # share of the nearest exemplars that activated nothing
 
 
-def confidences(params: Params, u: np.ndarray, evidence: Evidence) -> np.ndarray:
-    """Calibrated probability that each skill is the right one for the prompt."""
+def confidences(
+    params: Params, u: np.ndarray, evidence: Evidence, trigger: np.ndarray
+) -> np.ndarray:
+    """Calibrated probability that each skill is the right one for the prompt (`trigger`: each
+    skill's trigger-phrase hit, an author's explicit "this phrase means me")."""
     if len(u) == 0:
         return u
     if len(u) == 1:
@@ -233,6 +237,7 @@ def confidences(params: Params, u: np.ndarray, evidence: Evidence) -> np.ndarray
         + a.margin * (u - runner_up)
         + a.background * evidence.background
         + a.nothing * evidence.nothing
+        + a.trigger * trigger
     )
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -241,7 +246,7 @@ def decide(
     params: Params, names: Sequence[str], prompt: str, x: np.ndarray, evidence: Evidence
 ) -> MatchResult:
     u = utilities(params, x)
-    p = confidences(params, u, evidence)
+    p = confidences(params, u, evidence, x[:, TRIGGER])
     order = np.argsort(-u, kind="stable")[:TOP_K]
     candidates = tuple(Candidate(names[j], round(float(p[j]), 4)) for j in order)
     best = candidates[0] if candidates else None

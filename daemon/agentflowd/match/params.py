@@ -16,14 +16,15 @@ PARAMS_FILE = "params.json"
 
 @dataclass(frozen=True)
 class Accept:
-    """Logistic acceptance model on the winner:
-    bias + top*u + margin*(u - u_2nd) + background*b + nothing*share_of_nothing_exemplars."""
+    """Logistic acceptance model on the winner: bias + top*u + margin*(u - u_2nd)
+    + background*b + nothing*share_of_nothing_exemplars + trigger*trigger_phrase_hit."""
 
     bias: float
     top: float
     margin: float
     background: float
     nothing: float
+    trigger: float
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Params:
                 "margin": self.accept.margin,
                 "background": self.accept.background,
                 "nothing": self.accept.nothing,
+                "trigger": self.accept.trigger,
             },
             "threshold": self.threshold,
             "lone_margin": self.lone_margin,
@@ -67,6 +69,7 @@ class Params:
                     float(a["margin"]),
                     float(a["background"]),
                     float(a["nothing"]),
+                    float(a["trigger"]),
                 ),
                 threshold=float(data["threshold"]),
                 lone_margin=float(data["lone_margin"]),
