@@ -17,6 +17,7 @@ vectors, and a SHA-256 of the source texts so a test can tell when it is stale.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import zipfile
@@ -154,12 +155,7 @@ def read_bank(data: bytes) -> ExemplarBank:
     return bank
 
 
-_cached: ExemplarBank | None = None
-
-
+@functools.cache
 def load_bank() -> ExemplarBank:
     """The shipped bank (package data), read once per process."""
-    global _cached
-    if _cached is None:
-        _cached = read_bank((resources.files("agentflowd.match") / "data" / BANK_FILE).read_bytes())
-    return _cached
+    return read_bank((resources.files("agentflowd.match") / "data" / BANK_FILE).read_bytes())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -79,21 +80,16 @@ class Params:
             raise ConfigError(f"matcher parameters are malformed: {exc}") from exc
 
 
-_cached: Params | None = None
-
-
+@functools.cache
 def load_params() -> Params:
-    """The shipped parameters (package data `params.json`)."""
-    global _cached
-    if _cached is None:
-        from agentflowd.match.matcher import FEATURES
+    """The shipped parameters (package data `params.json`), read once per process."""
+    from agentflowd.match.matcher import FEATURES
 
-        text = (resources.files("agentflowd.match") / PARAMS_FILE).read_text("utf-8")
-        params = Params.from_json(json.loads(text))
-        if params.features != FEATURES:
-            raise ConfigError(
-                f"matcher parameters were fitted for features {params.features}, "
-                f"the code computes {FEATURES}: re-run agentflowd.match.calibrate"
-            )
-        _cached = params
-    return _cached
+    text = (resources.files("agentflowd.match") / PARAMS_FILE).read_text("utf-8")
+    params = Params.from_json(json.loads(text))
+    if params.features != FEATURES:
+        raise ConfigError(
+            f"matcher parameters were fitted for features {params.features}, "
+            f"the code computes {FEATURES}: re-run agentflowd.match.calibrate"
+        )
+    return params
