@@ -85,10 +85,7 @@ def prepare(sets: Sequence[CaseSet], params: Params) -> list[Prepared]:
         matcher = SkillMatcher(cs.skills, params=params)
         feats = matcher.features([p for p, _ in cs.cases])
         names = tuple(t.name for t in matcher.texts)
-        evidence = tuple(
-            Evidence(float(b), float(n))
-            for b, n in zip(feats.background, feats.nothing, strict=True)
-        )
+        evidence = tuple(feats.evidence(i) for i in range(len(cs.cases)))
         out.append(Prepared(cs.name, names, feats.x, evidence, tuple(w for _, w in cs.cases)))
     return out
 

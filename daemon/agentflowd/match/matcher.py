@@ -53,6 +53,14 @@ def _content_rows(tokens: Sequence[str]) -> list[int]:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What the acceptance model knows of a prompt besides the skills' utilities."""
+
+    background: float  # mean cosine to the nearest generic prompts
+    nothing: float  # share of the nearest exemplars that activated nothing
+
+
+@dataclass(frozen=True)
 class Features:
     """Per prompt: x (n_skills, len(FEATURES)), its similarity to generic prompts and the share
     of its nearest exemplars that activated nothing."""
@@ -60,6 +68,9 @@ class Features:
     x: np.ndarray  # (n_prompts, n_skills, n_features)
     background: np.ndarray  # (n_prompts,)
     nothing: np.ndarray  # (n_prompts,)
+
+    def evidence(self, i: int) -> Evidence:
+        return Evidence(float(self.background[i]), float(self.nothing[i]))
 
 
 class SkillMatcher:
@@ -192,7 +203,7 @@ class SkillMatcher:
                 [t.name for t in self.texts],
                 prompt,
                 feats.x[i],
-                Evidence(feats.background[i], feats.nothing[i]),
+                feats.evidence(i),
             )
             for i, prompt in enumerate(prompts)
         ]
@@ -208,14 +219,6 @@ def _segment_starts(owners: list[int], n: int) -> np.ndarray:
 
 def utilities(params: Params, x: np.ndarray) -> np.ndarray:
     return x @ params.weights
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the acceptance model knows of a prompt besides the skills' utilities."""
-
-    background: float  # mean cosine to the nearest generic prompts
-    nothing: float  # share of the nearest exemplars that activated nothing
 
 
 def confidences(
