@@ -119,15 +119,14 @@ def test_bank_from_another_model_is_refused(tiny_bank) -> None:
         SkillMatcher(TINY.skills, bank=replace(tiny_bank, model_id="some-other-model"))
 
 
-def test_neighbours_vote_for_the_catalog_skill_like_their_own() -> None:
+def test_neighbours_vote_for_the_catalog_skill_like_their_own(tiny_bank) -> None:
     # The catalog's skills are worded differently from the bank's; votes go through
     # description similarity, and "nothing" neighbours vote for no skill.
-    bank = build_bank([TINY], get_embedder())
     catalog = [
         make_skill("pattern-matching", "Builds regex patterns and tests them on samples."),
         make_skill("release-rollout", "Deploys releases to the production fleet."),
     ]
-    feats = SkillMatcher(catalog, bank=bank).features(
+    feats = SkillMatcher(catalog, bank=tiny_bank).features(
         ["give me a regex for UK postcodes", "hello there!"]
     )
     vote = feats.x[:, :, FEATURES.index("exemplar_vote")]
